@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= $(SANXIANG_TEST_DATABASE_URL)
+
+.PHONY: run test install install-dev test-sqlite test-postgres bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+run: install
+	$(BIN)/sanxiang init --demo
+	$(BIN)/sanxiang serve --host 127.0.0.1 --port 5000
+
+test: install-dev
+	$(BIN)/lint-imports
+	$(MAKE) test-sqlite
+	@if [ -n "$(PG_TEST_URL)" ]; then $(MAKE) test-postgres; else echo "SANXIANG_TEST_DATABASE_URL unset: PostgreSQL run skipped"; fi
+
+test-sqlite:
+	SANXIANG_TEST_DATABASE_URL= $(BIN)/pytest -n auto -q
+
+test-postgres:
+	SANXIANG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n auto -q -m "not sqlite_only" tests/workflows
+
+bench: install-dev
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache test-output

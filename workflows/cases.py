@@ -1,0 +1,371 @@
+"""Operations on cases: start, complete, claim, reassign, suspend, resume, terminate, retry.
+
+Each operation is one unit of work that writes the new workflow state, the inbox rows and the
+audit event together (the caller commits). The instance row's version column makes concurrent
+changes of one case fail with :class:`Conflict` instead of overwriting each other.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import audit, clock, deployment, serialization
+from .errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
+from .forms import FieldSpec, fields_of, validate_form
+from .models import CaseCounter, Evidence, HumanTask, Instance, Matter, User
+from .people import ROLE_BY_LANE, get_user, require_credential, role_def
+from .runtime import as_aware, evaluate, load_workflow, new_workflow, today
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+SUPERVISORS = {"unit_head", "agency_head", "admin"}
+
+
+# --- starting -------------------------------------------------------------------------------
+
+def next_case_no(session: Session, pattern: str) -> str:
+    """The next number of this year, unique per year (the counter row is locked while we take it)."""
+    year = today().year
+    counter = session.scalars(select(CaseCounter).where(CaseCounter.year == year).with_for_update()).one_or_none()
+    if counter is None:
+        counter = CaseCounter(year=year, last=0)
+        session.add(counter)
+    counter.last += 1
+    session.flush()
+    return pattern.format(year=year, seq=counter.last)
+
+
+def start_case(session: Session, settings: Settings, actor: User, process_id: str,
+               data: dict[str, Any] | None = None) -> Instance:
+    """Start ``process_id`` on the current model set; the case belongs to the actor's unit."""
+    version = deployment.current_version(session)
+    if version is None:
+        raise NotFound("no model set is deployed yet: run `sanxiang deploy bpmn/`")
+    workflow = new_workflow(session, version, process_id)
+    case_no = next_case_no(session, settings.case_number_pattern)
+    data = dict(data or {})
+    start = workflow.get_next_task(state=TaskState.READY)
+    start.data.update(data, case_no=case_no, filing_officer=actor.username, case_unit=actor.unit.code)
+    instance = Instance(case_no=case_no, process_id=process_id, model_version=version, unit_id=actor.unit_id,
+                        created_by=actor.username, state="", matter_code=data.get("matter_code"),
+                        party_name=data.get("party_name"))
+    session.add(instance)
+    session.flush()
+    audit.record(session, actor.username, "case.create", chain=audit.SYSTEM, instance_id=instance.id,
+                 case_no=case_no, process=process_id, version=version)
+    audit.record(session, actor.username, "case.start", instance_id=instance.id, case_no=case_no,
+                 process=process_id, version=version, data=data)
+    _advance(session, instance, workflow, actor.username)
+    return instance
+
+
+# --- completing -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    instance: Instance
+    next_tasks: list[HumanTask]
+
+
+def form_of(session: Session, row: HumanTask) -> list[FieldSpec]:
+    """The form fields of an inbox task, read from the cached spec (no workflow is loaded)."""
+    specs = deployment.specs.get(session, row.instance.model_version, row.instance.process_id)
+    return fields_of(specs.task_spec(row.process_id, row.spec_id))
+
+
+def complete_task(session: Session, actor: User, task_id: str, data: dict[str, Any]) -> Outcome:
+    """Complete a ready user task as ``actor`` with form ``data`` (validated here)."""
+    row = ready_task(session, task_id)
+    instance = _active_instance(session, row.instance_id)
+    check_can_act(actor, row)
+    workflow = load_workflow(session, instance)
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or task.state != TaskState.READY:
+        raise TaskNotReady("该任务已由他人办理或已不再需要办理")
+    clean, errors = validate_form(fields_of(task.task_spec), data, task.data, DbLookups(session))
+    if errors:
+        raise FormInvalid(errors)
+    task.data.update(clean, last_actor=actor.username)
+    task.run()
+    audit.record(session, actor.username, "task.complete", instance_id=instance.id, task_id=task_id,
+                 task=row.spec_id, name=row.name, data=clean)
+    _advance(session, instance, workflow, actor.username, completed=task_id)
+    return Outcome(instance, ready_tasks_of(session, instance.id))
+
+
+def ready_task(session: Session, task_id: str) -> HumanTask:
+    row = session.scalars(select(HumanTask).where(HumanTask.task_id == task_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    if row.state != "ready":
+        who = f"（{row.completed_by}）" if row.completed_by else ""
+        raise TaskNotReady(f"该任务已由他人办理{who}或已不再需要办理")
+    return row
+
+
+def _active_instance(session: Session, instance_id: int) -> Instance:
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"case {instance_id} does not exist")
+    if instance.status != "running":
+        raise InstanceNotActive(f"案件{instance.case_no}当前状态为{instance.status}，不能办理")
+    return instance
+
+
+def may_act(user: User, row: HumanTask) -> bool:
+    """Whether ``user`` may claim or complete the task, credentials aside."""
+    if row.role_id not in user.role_ids:
+        return False
+    if row.assignee is not None:
+        return row.assignee == user.username
+    return row.unit_id is None or row.unit_id == user.unit_id
+
+
+def check_can_act(user: User, row: HumanTask) -> None:
+    if not may_act(user, row):
+        raise NotAllowed(f"{user.full_name}不能办理任务“{row.name}”")
+    require_credential(user, row.role_id, today())
+
+
+# --- inbox rows -----------------------------------------------------------------------------
+
+def ready_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.state == "ready").order_by(HumanTask.id)))
+
+
+def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: str,
+             completed: str | None = None) -> None:
+    """Run engine steps, then persist state and inbox rows; a script error parks the case in ``error``."""
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        failing = getattr(exc, "task", None)
+        instance.status = "error"
+        instance.error_task = failing.task_spec.bpmn_id if failing is not None else None
+        instance.error_message = _error_text(exc)
+        audit.record(session, "system", "engine.error", instance_id=instance.id,
+                     task=instance.error_task, message=instance.error_message)
+    else:
+        if workflow.completed:
+            instance.status = "completed"
+    _save(session, instance, workflow, actor, completed)
+
+
+def _error_text(exc: Exception) -> str:
+    notes = "; ".join(getattr(exc, "__notes__", []) or [])
+    return f"{exc}" + (f" ({notes})" if notes else "")
+
+
+def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: str, completed: str | None) -> None:
+    instance.state = serialization.dumps(workflow)
+    instance.updated_at = clock.now()
+    data = workflow.last_task.data if workflow.last_task is not None else {}
+    instance.matter_code = data.get("matter_code", instance.matter_code)
+    instance.party_name = data.get("party_name", instance.party_name)
+    try:
+        session.flush()  # the version check: a concurrent change of this case fails here
+    except StaleDataError:
+        raise Conflict("案件已被他人同时修改，请刷新后重试") from None
+    ready = {} if instance.status == "completed" else {
+        str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    _sync_rows(session, instance, ready, actor, completed)
+
+
+def _sync_rows(session: Session, instance: Instance, ready: dict[str, Any], actor: str,
+               completed: str | None) -> None:
+    """Close the rows of tasks no longer ready and open rows for newly ready ones."""
+    now = clock.now()
+    for row in ready_tasks_of(session, instance.id):
+        if row.task_id in ready:
+            ready.pop(row.task_id)
+            continue
+        row.state = "completed" if row.task_id == completed else "cancelled"
+        row.completed_at = now
+        row.completed_by = actor if row.task_id == completed else None
+    for task in ready.values():
+        session.add(_new_row(session, instance, task))
+    session.flush()
+
+
+def _new_row(session: Session, instance: Instance, task) -> HumanTask:
+    spec = task.task_spec
+    ext = getattr(spec, "extensions", {}) or {}
+    role = ROLE_BY_LANE.get(spec.lane or "")
+    if role is None:  # validation forbids this; a hand-edited database could still get here
+        raise NotFound(f"task {spec.bpmn_id} is in no role's lane")
+    return HumanTask(
+        instance_id=instance.id, task_id=str(task.id), spec_id=spec.name,
+        process_id=task.workflow.spec.name, name=spec.bpmn_name or spec.bpmn_id, name_en=ext.get("name_en", ""),
+        lane=spec.lane, role_id=role.id, unit_id=instance.unit_id if role.unit_scoped else None,
+        assignee=_assignee(session, task, ext.get("assignee")),
+        due_at=_due(task, ext.get("due")), created_at=clock.now(),
+    )
+
+
+def _assignee(session: Session, task, expression: str | None) -> str | None:
+    if not expression:
+        return None
+    try:
+        username = evaluate(task, expression)
+    except Exception as exc:  # an unset field leaves the task to the role's pool
+        log.info("assignee %r of %s not evaluated: %s", expression, task.task_spec.bpmn_id, exc)
+        return None
+    if not isinstance(username, str) or session.scalars(select(User.id).where(User.username == username)).first() is None:
+        return None
+    return username
+
+
+def _due(task, expression: str | None):
+    if not expression:
+        return None
+    try:
+        return as_aware(evaluate(task, expression))
+    except Exception as exc:
+        log.info("due %r of %s not evaluated: %s", expression, task.task_spec.bpmn_id, exc)
+        return None
+
+
+# --- claiming and assignment ------------------------------------------------------------------
+
+def claim(session: Session, actor: User, task_id: str) -> HumanTask:
+    row = ready_task(session, task_id)
+    _active_instance(session, row.instance_id)
+    check_can_act(actor, row)
+    if row.assignee is not None:
+        raise Conflict(f"该任务已由{row.assignee}认领")
+    taken = session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.assignee.is_(None),
+                                                    HumanTask.state == "ready").values(assignee=actor.username))
+    if taken.rowcount != 1:
+        raise Conflict("该任务刚被他人认领")
+    audit.record(session, actor.username, "task.claim", instance_id=row.instance_id, task_id=task_id, name=row.name)
+    session.refresh(row)
+    return row
+
+
+def unclaim(session: Session, actor: User, task_id: str) -> HumanTask:
+    row = ready_task(session, task_id)
+    if row.assignee != actor.username and not (actor.role_ids & SUPERVISORS):
+        raise NotAllowed("只能退回自己认领的任务")
+    row.assignee = None
+    session.flush()
+    audit.record(session, actor.username, "task.unclaim", instance_id=row.instance_id, task_id=task_id, name=row.name)
+    return row
+
+
+def reassign(session: Session, actor: User, task_id: str, to_username: str) -> HumanTask:
+    """A supervisor hands a task to another user who holds its role (and a credential if needed)."""
+    row = ready_task(session, task_id)
+    _require_supervisor(actor, _active_instance(session, row.instance_id))
+    target = get_user(session, to_username)
+    if row.role_id not in target.role_ids or (row.unit_id is not None and target.unit_id != row.unit_id):
+        raise NotAllowed(f"{target.full_name}不具有该任务的角色或不属于承办科室")
+    require_credential(target, row.role_id, today())
+    previous, row.assignee = row.assignee, target.username
+    session.flush()
+    audit.record(session, actor.username, "task.reassign", instance_id=row.instance_id, task_id=task_id,
+                 name=row.name, previous=previous, assignee=target.username)
+    return row
+
+
+# --- case status --------------------------------------------------------------------------------
+
+def _require_supervisor(actor: User, instance: Instance) -> None:
+    if "admin" in actor.role_ids or "agency_head" in actor.role_ids:
+        return
+    if "unit_head" in actor.role_ids and actor.unit_id == instance.unit_id:
+        return
+    raise NotAllowed("只有本科室承办机构负责人、机关负责人或管理员可以办理")
+
+
+def _status_change(session: Session, actor: User, instance_id: int, reason: str, *, allowed: set[str],
+                   new_status: str, action: str) -> Instance:
+    if not reason.strip():
+        raise FormInvalid({"reason": ["请填写理由"]})
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"case {instance_id} does not exist")
+    _require_supervisor(actor, instance)
+    if instance.status not in allowed:
+        raise InstanceNotActive(f"案件{instance.case_no}当前状态为{instance.status}，不能{action}")
+    instance.status, instance.status_reason = new_status, reason.strip()
+    if new_status == "terminated":
+        workflow = load_workflow(session, instance)
+        workflow.cancel()
+        instance.state = serialization.dumps(workflow)
+    instance.updated_at = clock.now()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("案件已被他人同时修改，请刷新后重试") from None
+    if new_status == "terminated":
+        _sync_rows(session, instance, {}, actor.username, None)
+    audit.record(session, actor.username, f"case.{action}", instance_id=instance.id, reason=reason.strip())
+    return instance
+
+
+def suspend(session: Session, actor: User, instance_id: int, reason: str) -> Instance:
+    return _status_change(session, actor, instance_id, reason, allowed={"running"}, new_status="suspended",
+                          action="suspend")
+
+
+def resume(session: Session, actor: User, instance_id: int, reason: str) -> Instance:
+    return _status_change(session, actor, instance_id, reason, allowed={"suspended"}, new_status="running",
+                          action="resume")
+
+
+def terminate(session: Session, actor: User, instance_id: int, reason: str) -> Instance:
+    return _status_change(session, actor, instance_id, reason, allowed={"running", "suspended", "error"},
+                          new_status="terminated", action="terminate")
+
+
+def retry(session: Session, actor: User, instance_id: int, data_patch: dict[str, Any] | None = None) -> Instance:
+    """Run the failed element again, after fixing its data with ``data_patch`` where needed."""
+    if not actor.role_ids & {"admin", "designer"}:
+        raise NotAllowed("只有管理员或流程设计人员可以重试出错的案件")
+    instance = session.get(Instance, instance_id)
+    if instance is None or instance.status != "error":
+        raise InstanceNotActive("只有出错的案件可以重试")
+    workflow = load_workflow(session, instance)
+    for task in workflow.get_tasks(state=TaskState.ERROR):
+        task.data.update(data_patch or {})
+        task._set_state(TaskState.READY)
+    audit.record(session, actor.username, "case.retry", instance_id=instance.id, task=instance.error_task,
+                 patch=data_patch or {})
+    instance.status, instance.error_task, instance.error_message = "running", None, None
+    _advance(session, instance, workflow, actor.username)
+    return instance
+
+
+# --- lookups for form validation ------------------------------------------------------------------
+
+class DbLookups:
+    """Form validation's view of the world, as of today."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def user_problem(self, username: str, role: str) -> str | None:
+        user = self.session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+        if user is None:
+            return "没有这个用户"
+        if role not in user.role_ids:
+            return f"{user.full_name}不具有{role_def(role).label_zh}角色"
+        if role_def(role).needs_credential and user.valid_credential(today()) is None:
+            return f"{user.full_name}没有当日有效的行政执法证件"
+        return None
+
+    def matter_exists(self, code: str) -> bool:
+        return self.session.scalars(select(Matter.code).where(Matter.code == code, Matter.active.is_(True))).first() is not None
+
+    def evidence_exists(self, sha256: str) -> bool:
+        return self.session.get(Evidence, sha256) is not None

@@ -1,0 +1,241 @@
+"""The `sanxiang` command: everything a person runs without the web app (`serve` is added by
+:mod:`webapp.cli`).
+
+Errors the user can cause are printed as one readable line (exit code 1); there is no traceback.
+"""
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from . import audit, cases, deployment, inbox
+from .bootstrap import init_database
+from .db import session_scope
+from .errors import EngineError, FormInvalid, ValidationFailed
+from .models import HolidayOverride, HumanTask
+from .people import add_user, get_user
+from .settings import load_settings
+from .validation import validate
+from .workdays import parse_holiday_csv
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def handle_errors(fn):
+    """Turn the engine's typed errors into one clear line and exit status 1."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ValidationFailed as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+        except FormInvalid as exc:
+            for field, messages in exc.errors.items():
+                click.echo(f"{field}: {' '.join(messages)}", err=True)
+            sys.exit(1)
+        except (EngineError, ValueError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+def _json_data(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--data is not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ValueError("--data must be a JSON object")
+    return data
+
+
+@click.group()
+def main():
+    """Enforcement case system of the three systems (行政执法三项制度)."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Add demo people, catalogue and deploy bpmn/.")
+@handle_errors
+def init(demo):
+    """Create or upgrade the database."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        init_database(settings, session)
+        if demo:
+            from .demo import load_demo
+            load_demo(session)
+    click.echo(f"database ready: {settings.database_url}")
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@handle_errors
+def validate_cmd(paths):
+    """Check BPMN/DMN files; one line per problem."""
+    problems = validate(deployment.read_model_files(list(paths)))
+    if problems:
+        raise ValidationFailed(problems)
+    click.echo("ok: no problems found")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@handle_errors
+def deploy(paths):
+    """Validate and deploy BPMN/DMN files as the next model-set version."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        result = deployment.deploy(session, deployment.read_model_files(list(paths)), _actor())
+    if result.is_new:
+        click.echo(f"deployed model set version {result.version}: {', '.join(result.changed)}")
+    else:
+        click.echo(f"unchanged: model set version {result.version} already has these files")
+
+
+@main.command()
+@click.argument("process_id")
+@click.option("--user", "username", required=True, help="The filing officer.")
+@click.option("--data", help="Initial case data as a JSON object.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def start(process_id, username, data, as_json):
+    """Start a case of PROCESS_ID."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        instance = cases.start_case(session, settings, get_user(session, username), process_id, _json_data(data))
+        rows = cases.ready_tasks_of(session, instance.id)
+        out = {"case_no": instance.case_no, "id": instance.id, "status": instance.status,
+               "tasks": [_task_dict(r) for r in rows]}
+    _print(out, as_json, lambda o: f"started {o['case_no']} (id {o['id']}, {o['status']})\n" +
+           "\n".join(_task_line(t) for t in o["tasks"]))
+
+
+def _task_dict(row: HumanTask) -> dict:
+    return {"task_id": row.task_id, "name": row.name, "role": row.role_id, "assignee": row.assignee,
+            "case_no": row.instance.case_no if "instance" in row.__dict__ else None,
+            "due": row.due_at.isoformat() if row.due_at else None}
+
+
+def _task_line(t: dict) -> str:
+    who = t["assignee"] or f"[{t['role']}]"
+    due = f"  due {t['due'][:10]}" if t["due"] else ""
+    case = f"{t['case_no']}  " if t.get("case_no") else ""
+    return f"  {t['task_id']}  {case}{t['name']}  {who}{due}"
+
+
+def _print(obj, as_json: bool, text) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2) if as_json else text(obj))
+
+
+@main.command()
+@click.option("--user", "username", help="Show this user's tasks and unclaimed tasks of their roles.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def tasks(username, as_json):
+    """List ready tasks."""
+    settings = load_settings()
+    with session_scope(settings, write=False) as session:
+        if username:
+            user = get_user(session, username)
+            rows = inbox.my_tasks(session, user, per_page=100).items + inbox.pool_tasks(session, user, per_page=100).items
+        else:
+            rows = list(session.scalars(select(HumanTask).where(HumanTask.state == "ready").order_by(HumanTask.id)))
+            for row in rows:
+                row.instance  # noqa: B018 - loads the case number for the listing
+        out = [_task_dict(r) | {"case_no": r.instance.case_no} for r in rows]
+    _print(out, as_json, lambda o: "\n".join(_task_line(t) for t in o) or "no ready tasks")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--user", "username", required=True)
+@handle_errors
+def claim(task_id, username):
+    """Claim an unassigned task."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        row = cases.claim(session, get_user(session, username), task_id)
+        click.echo(f"claimed {row.name} for {row.assignee}")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--user", "username", required=True)
+@click.option("--data", help="Form values as a JSON object.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def complete(task_id, username, data, as_json):
+    """Complete a task with form data."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        outcome = cases.complete_task(session, get_user(session, username), task_id, _json_data(data))
+        out = {"case_no": outcome.instance.case_no, "status": outcome.instance.status,
+               "error": outcome.instance.error_message, "tasks": [_task_dict(r) for r in outcome.next_tasks]}
+    _print(out, as_json, lambda o: f"{o['case_no']}: {o['status']}" + (f" ({o['error']})" if o["error"] else "")
+           + "".join("\n" + _task_line(t) for t in o["tasks"]))
+
+
+@main.command()
+@handle_errors
+def verify():
+    """Verify every audit chain; name the first broken link of each."""
+    settings = load_settings()
+    with session_scope(settings, write=False) as session:
+        breaks = audit.verify(session)
+    for b in breaks:
+        click.echo(f"BROKEN {b}", err=True)
+    if breaks:
+        sys.exit(1)
+    click.echo("ok: every audit chain verifies")
+
+
+@main.group()
+def users():
+    """Manage users."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--name", "full_name", required=True)
+@click.option("--unit", required=True, help="Unit code.")
+@click.option("--role", "roles", multiple=True, required=True)
+@click.password_option()
+@handle_errors
+def users_add(username, full_name, unit, roles, password):
+    """Add a user."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        add_user(session, _actor(), username, full_name, unit, password, list(roles))
+    click.echo(f"added {username}")
+
+
+@main.group()
+def holidays():
+    """Holiday overrides for years the calendar package does not cover."""
+
+
+@holidays.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@handle_errors
+def holidays_import(file):
+    """Import a CSV `date,kind,name` (kind: holiday or workday)."""
+    rows = parse_holiday_csv(file.read_text(encoding="utf-8-sig"))
+    settings = load_settings()
+    with session_scope(settings) as session:
+        for row in rows:
+            session.merge(HolidayOverride(day=row.date, is_working=row.is_working, name=row.name))
+        audit.record(session, _actor(), "holidays.import", file=file.name, days=len(rows))
+    click.echo(f"imported {len(rows)} days")

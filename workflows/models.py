@@ -1,0 +1,252 @@
+"""The tables, as SQLAlchemy 2 typed models. The schema itself is built by Alembic migrations."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+    Table, Text, TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .clock import now
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes on every database: stored as UTC, naive values refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are never stored")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:  # SQLite keeps no offset
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+user_roles = Table(
+    "user_role", Base.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("role.id"), primary_key=True),
+)
+
+
+class Unit(Base):
+    """A business section (科室) of the bureau; cases and unit-scoped tasks belong to one."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Role(Base):
+    """A role of DOMAIN.md; BPMN lanes are named by its id or its Chinese label."""
+
+    __tablename__ = "role"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label_zh: Mapped[str] = mapped_column(String(40), unique=True)
+    label_en: Mapped[str] = mapped_column(String(60))
+    needs_credential: Mapped[bool] = mapped_column(Boolean, default=False)
+    unit_scoped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
+    credentials: Mapped[list[Credential]] = relationship(back_populates="holder", lazy="selectin")
+
+    @property
+    def role_ids(self) -> set[str]:
+        return {r.id for r in self.roles}
+
+    def valid_credential(self, on: date) -> Credential | None:
+        return next((c for c in self.credentials if c.valid_from <= on <= c.valid_to), None)
+
+
+class Credential(Base):
+    """An enforcement credential (执法证): no valid credential, no enforcement."""
+
+    __tablename__ = "credential"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    area: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    holder: Mapped[User] = relationship(back_populates="credentials")
+
+
+class Matter(Base):
+    """An enforcement matter (执法事项) of the published catalogue."""
+
+    __tablename__ = "matter"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(60))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    penalty: Mapped[str] = mapped_column(Text, default="")
+    serious: Mapped[bool] = mapped_column(Boolean, default=False)  # life, health or finance: 5-year limitation
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DeadlineSetting(Base):
+    """A legal deadline as data: the diagrams' timers read these through ``deadline()``."""
+
+    __tablename__ = "deadline_setting"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(20))  # working_days | days | years
+    label_zh: Mapped[str] = mapped_column(String(100))
+    basis: Mapped[str] = mapped_column(String(200), default="")
+
+
+class HolidayOverride(Base):
+    """A day the holiday package does not know: ``holiday`` or adjusted ``workday``."""
+
+    __tablename__ = "holiday_override"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(60), default="")
+
+
+class ModelBlob(Base):
+    """BPMN/DMN file contents, stored once per SHA-256."""
+
+    __tablename__ = "model_blob"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ModelSet(Base):
+    """Version N of the deployed model set; a case runs entirely on the version it started on."""
+
+    __tablename__ = "model_set"
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    deployed_by: Mapped[str] = mapped_column(String(60))
+    files: Mapped[list[ModelFile]] = relationship(lazy="selectin", order_by="ModelFile.filename")
+
+
+class ModelFile(Base):
+    __tablename__ = "model_file"
+    version: Mapped[int] = mapped_column(ForeignKey("model_set.version"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("model_blob.sha256"))
+
+
+class CaseCounter(Base):
+    __tablename__ = "case_counter"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Instance(Base):
+    """A running case: its serialized workflow (no spec inside) and what lists need without loading it."""
+
+    __tablename__ = "instance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(60), unique=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[int] = mapped_column(ForeignKey("model_set.version"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    matter_code: Mapped[str | None] = mapped_column(String(40))
+    party_name: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(Text)
+    error_task: Mapped[str | None] = mapped_column(String(100))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """One inbox row per user task, kept in step with the workflow so lists never deserialize it."""
+
+    __tablename__ = "human_task"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    spec_id: Mapped[str] = mapped_column(String(100))
+    process_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    lane: Mapped[str] = mapped_column(String(60))
+    role_id: Mapped[str] = mapped_column(ForeignKey("role.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    assignee: Mapped[str | None] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(60))
+    instance: Mapped[Instance] = relationship(lazy="raise")
+    __table_args__ = (
+        Index("ix_human_task_assignee", "assignee", "state", "due_at"),
+        Index("ix_human_task_pool", "role_id", "state", "unit_id", "due_at"),
+        Index("ix_human_task_instance", "instance_id", "state"),
+        Index("ix_human_task_due", "state", "due_at"),
+        Index("ix_human_task_done_by", "completed_by", "completed_at"),
+    )
+
+
+class Evidence(Base):
+    """Metadata of a stored evidence object; the bytes live in the evidence store by SHA-256."""
+
+    __tablename__ = "evidence"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(60))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class AuditChain(Base):
+    """The head of one hash chain: ``system`` or ``case:<id>``. Appends lock this row."""
+
+    __tablename__ = "audit_chain"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    length: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditEvent(Base):
+    """An append-only record; ``hash`` covers the event's canonical JSON and ``prev_hash``."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60))
+    instance_id: Mapped[int | None] = mapped_column(Integer)  # no FK: the record outlives what it names
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("chain", "seq"), Index("ix_audit_instance", "instance_id", "seq"))

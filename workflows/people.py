@@ -1,0 +1,127 @@
+"""Units, users, roles and enforcement credentials.
+
+The roles are those of DOMAIN.md. Lanes of unit-scoped roles go only to users of the case's unit;
+acting in a lane whose role needs a credential requires one valid that day.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .errors import CredentialRequired, NotFound
+from .models import Credential, Role, Unit, User
+
+
+@dataclass(frozen=True)
+class RoleDef:
+    id: str
+    label_zh: str
+    label_en: str
+    needs_credential: bool = False
+    unit_scoped: bool = False
+
+
+ROLES: tuple[RoleDef, ...] = (
+    RoleDef("officer", "执法人员", "Enforcement officer", needs_credential=True, unit_scoped=True),
+    RoleDef("unit_head", "承办机构负责人", "Head of handling unit", unit_scoped=True),
+    RoleDef("legal_reviewer", "法制审核人员", "Legal reviewer"),
+    RoleDef("agency_head", "机关负责人", "Agency head"),
+    RoleDef("office", "办公室", "Government office"),
+    RoleDef("designer", "流程设计人员", "Process designer"),
+    RoleDef("manager", "管理/监督人员", "Manager / supervisor"),
+    RoleDef("admin", "系统管理员", "Administrator"),
+)
+ROLE_BY_LANE: dict[str, RoleDef] = {r.id: r for r in ROLES} | {r.label_zh: r for r in ROLES}
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def ensure_roles(session: Session) -> None:
+    """Create or update the role table from :data:`ROLES` (idempotent)."""
+    existing = {r.id: r for r in session.scalars(select(Role))}
+    for d in ROLES:
+        row = existing.get(d.id) or Role(id=d.id)
+        row.label_zh, row.label_en = d.label_zh, d.label_en
+        row.needs_credential, row.unit_scoped = d.needs_credential, d.unit_scoped
+        session.add(row)
+    session.flush()
+
+
+def get_unit(session: Session, code: str) -> Unit:
+    unit = session.scalars(select(Unit).where(Unit.code == code)).one_or_none()
+    if unit is None:
+        raise NotFound(f"unit {code!r} does not exist")
+    return unit
+
+
+def ensure_unit(session: Session, code: str, name: str) -> Unit:
+    unit = session.scalars(select(Unit).where(Unit.code == code)).one_or_none()
+    if unit is None:
+        unit = Unit(code=code, name=name)
+        session.add(unit)
+        session.flush()
+    return unit
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None or not user.active:
+        raise NotFound(f"user {username!r} does not exist")
+    return user
+
+
+def add_user(session: Session, actor: str, username: str, full_name: str, unit_code: str,
+             password: str, roles: list[str]) -> User:
+    unknown = set(roles) - {r.id for r in ROLES}
+    if unknown:
+        raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+    if not username.isidentifier() and not username.replace(".", "").replace("-", "").isalnum():
+        raise ValueError(f"invalid username {username!r}")
+    role_rows = list(session.scalars(select(Role).where(Role.id.in_(roles))))
+    user = User(username=username, full_name=full_name, unit=get_unit(session, unit_code),
+                password_hash=hash_password(password), roles=role_rows)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.add", username=username, unit=unit_code, roles=sorted(roles))
+    return user
+
+
+def add_credential(session: Session, actor: str, user: User, number: str, area: str,
+                   valid_from: date, valid_to: date) -> Credential:
+    if valid_to < valid_from:
+        raise ValueError("a credential cannot expire before it starts")
+    cred = Credential(number=number, holder=user, area=area, valid_from=valid_from, valid_to=valid_to)
+    session.add(cred)
+    session.flush()
+    audit.record(session, actor, "credential.add", username=user.username, number=number,
+                 valid_from=valid_from, valid_to=valid_to)
+    return cred
+
+
+def role_def(role_id: str) -> RoleDef:
+    return ROLE_BY_LANE[role_id]
+
+
+def require_credential(user: User, role_id: str, on: date) -> None:
+    """Refuse enforcement to a user without a credential valid that day (持证上岗)."""
+    if role_def(role_id).needs_credential and user.valid_credential(on) is None:
+        raise CredentialRequired(
+            f"{user.full_name}（{user.username}）没有当日有效的行政执法证件，不得从事执法活动",
+            username=user.username, role=role_id)

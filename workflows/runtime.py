@@ -1,0 +1,75 @@
+"""What a workflow needs from the database to run: the script sandbox with the calendar,
+the deadline settings and the engine clock."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import clock, deployment, serialization
+from .deadlines import DEFAULT_DEADLINES, DeadlineRule
+from .models import DeadlineSetting, HolidayOverride, Instance
+from .sandbox import SandboxEnvironment
+from .workdays import TZ, WorkCalendar
+
+
+def today() -> date:
+    """Today in Asia/Shanghai, by the engine clock."""
+    return clock.now().astimezone(TZ).date()
+
+
+def deadline_rules(session: Session) -> dict[str, DeadlineRule]:
+    """The deadline settings table, over the legal defaults."""
+    rules = dict(DEFAULT_DEADLINES)
+    for row in session.scalars(select(DeadlineSetting)):
+        default = DEFAULT_DEADLINES.get(row.name)
+        rules[row.name] = DeadlineRule(row.name, row.amount, row.unit, row.label_zh,
+                                       row.basis or (default.basis if default else ""))
+    return rules
+
+
+def work_calendar(session: Session) -> WorkCalendar:
+    overrides = {row.day: row.is_working for row in session.scalars(select(HolidayOverride))}
+    return WorkCalendar(overrides)
+
+
+def script_engine(session: Session) -> PythonScriptEngine:
+    rules = deadline_rules(session)
+    env = SandboxEnvironment(work_calendar(session), rules.__getitem__, clock.now)
+    return PythonScriptEngine(environment=env)
+
+
+def new_workflow(session: Session, version: int, process_id: str) -> BpmnWorkflow:
+    specs = deployment.specs.get(session, version, process_id)
+    return BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine(session))
+
+
+def load_workflow(session: Session, instance: Instance) -> BpmnWorkflow:
+    specs = deployment.specs.get(session, instance.model_version, instance.process_id)
+    workflow = serialization.loads(instance.state, specs.spec, specs.subprocess_specs)
+    workflow.script_engine = script_engine(session)
+    return workflow
+
+
+def evaluate(task, expression: str) -> Any:
+    """Evaluate a task property expression (assignee, due) in the sandbox, over the task's data."""
+    return task.workflow.script_engine.evaluate(task, expression)
+
+
+def as_aware(value: Any) -> datetime | None:
+    """A due time from an expression: ISO string, date (end of day) or aware datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive due time")
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=TZ)
+    raise TypeError(f"not a due time: {value!r}")
