@@ -70,6 +70,9 @@ class User(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(10))
     unit: Mapped[Unit] = relationship(lazy="joined")
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
     credentials: Mapped[list[Credential]] = relationship(back_populates="holder", lazy="selectin")
@@ -223,6 +226,31 @@ class Evidence(Base):
     filename: Mapped[str] = mapped_column(String(255))
     uploaded_by: Mapped[str] = mapped_column(String(60))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class EvidenceLink(Base):
+    """Which case and task a stored evidence object belongs to (an object may serve several)."""
+
+    __tablename__ = "evidence_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence.sha256"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    field_id: Mapped[str | None] = mapped_column(String(100))
+    linked_by: Mapped[str] = mapped_column(String(60))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    evidence: Mapped[Evidence] = relationship(lazy="joined")
+    __table_args__ = (UniqueConstraint("sha256", "instance_id", "task_id", "field_id"),)
+
+
+class TaskDraft(Base):
+    """Form values saved without completing the task; kept out of the workflow state."""
+
+    __tablename__ = "task_draft"
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # JSON of the submitted (raw) values
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class AuditChain(Base):
