@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from workflows import clock
+from argon2 import PasswordHasher
+
+from workflows import clock, people
 from workflows.bootstrap import init_database
 from workflows.db import session_scope
 from workflows.models import Matter
@@ -20,6 +22,12 @@ from workflows.settings import load_settings
 BPMN_DIR = Path(__file__).parent / "bpmn"
 PG_URL = os.environ.get("SANXIANG_TEST_DATABASE_URL", "")
 NOON = datetime(2026, 11, 2, 4, 0, tzinfo=timezone.utc)  # Monday 12:00 in Shanghai
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Production argon2 costs ~90 ms a hash; seeding a dozen users per test would dominate."""
+    people._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture

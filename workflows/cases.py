@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -136,6 +135,13 @@ def check_can_act(user: User, row: HumanTask) -> None:
     require_credential(user, row.role_id, today())
 
 
+def path_of(session: Session, instance: Instance) -> list[str]:
+    """The ids of the elements the case has passed, in order (called processes included)."""
+    workflow = load_workflow(session, instance)
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
+    return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+
+
 # --- inbox rows -----------------------------------------------------------------------------
 
 def ready_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
@@ -146,12 +152,12 @@ def ready_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
 def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: str,
              completed: str | None = None) -> None:
     """Run engine steps, then persist state and inbox rows; a script error parks the case in ``error``."""
+    running = []
     try:
-        workflow.do_engine_steps()
-    except SpiffWorkflowException as exc:
-        failing = getattr(exc, "task", None)
+        workflow.do_engine_steps(will_complete_task=running.append)
+    except Exception as exc:  # any failure of diagram code; SpiffWorkflow itself may raise non-Spiff errors
         instance.status = "error"
-        instance.error_task = failing.task_spec.bpmn_id if failing is not None else None
+        instance.error_task = running[-1].task_spec.bpmn_id if running else None
         instance.error_message = _error_text(exc)
         audit.record(session, "system", "engine.error", instance_id=instance.id,
                      task=instance.error_task, message=instance.error_message)
@@ -163,7 +169,9 @@ def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor
 
 def _error_text(exc: Exception) -> str:
     notes = "; ".join(getattr(exc, "__notes__", []) or [])
-    return f"{exc}" + (f" ({notes})" if notes else "")
+    cause = exc.__cause__ or exc.__context__
+    text = f"{type(exc).__name__}: {exc}" + (f" ({notes})" if notes else "")
+    return text + (f" ← {type(cause).__name__}: {cause}" if cause is not None else "")
 
 
 def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: str, completed: str | None) -> None:
@@ -240,9 +248,9 @@ def _due(task, expression: str | None):
 def claim(session: Session, actor: User, task_id: str) -> HumanTask:
     row = ready_task(session, task_id)
     _active_instance(session, row.instance_id)
-    check_can_act(actor, row)
     if row.assignee is not None:
         raise Conflict(f"该任务已由{row.assignee}认领")
+    check_can_act(actor, row)
     taken = session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.assignee.is_(None),
                                                     HumanTask.state == "ready").values(assignee=actor.username))
     if taken.rowcount != 1:
@@ -336,9 +344,11 @@ def retry(session: Session, actor: User, instance_id: int, data_patch: dict[str,
     if instance is None or instance.status != "error":
         raise InstanceNotActive("只有出错的案件可以重试")
     workflow = load_workflow(session, instance)
-    for task in workflow.get_tasks(state=TaskState.ERROR):
-        task.data.update(data_patch or {})
-        task._set_state(TaskState.READY)
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.ERROR, manual=False):
+        if task.task_spec.bpmn_id == instance.error_task:
+            task.data.update(data_patch or {})
+            if task.state == TaskState.ERROR:
+                task._set_state(TaskState.READY)
     audit.record(session, actor.username, "case.retry", instance_id=instance.id, task=instance.error_task,
                  patch=data_patch or {})
     instance.status, instance.error_task, instance.error_message = "running", None, None

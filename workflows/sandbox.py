@@ -91,6 +91,12 @@ class ScriptRejected(SyntaxError):
         self.errors = errors
 
 
+FORBIDDEN_NAMES = frozenset({
+    "open", "getattr", "setattr", "delattr", "hasattr", "type", "vars", "globals", "locals", "dir",
+    "compile", "input", "breakpoint", "help", "memoryview", "object", "super", "exit", "quit",
+})
+
+
 class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's rules, plus compile-time refusals of imports, classes, print and
     assignments to helpers, which would otherwise fail later with obscure names like `_print_`."""
@@ -101,11 +107,20 @@ class _Policy(RestrictingNodeTransformer):
 
     visit_ImportFrom = visit_Import
 
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if node.attr in ("format", "format_map"):
+            self.error(node, "str.format can walk attributes; use an f-string instead")
+            return node
+        return super().visit_Attribute(node)
+
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         self.error(node, "class definitions are not allowed")
         return node
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in FORBIDDEN_NAMES:
+            self.error(node, f'"{node.id}" is not available in diagram code')
+            return node
         if node.id in ("print", "printed"):
             self.error(node, "print is not available; assign the value to a variable instead")
             return node
