@@ -5,6 +5,7 @@ acting in a lane whose role needs a credential requires one valid that day.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,6 +41,7 @@ ROLES: tuple[RoleDef, ...] = (
 ROLE_BY_LANE: dict[str, RoleDef] = {r.id: r for r in ROLES} | {r.label_zh: r for r in ROLES}
 
 _hasher = PasswordHasher()
+USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,60}")
 
 
 def hash_password(password: str) -> str:
@@ -92,8 +94,8 @@ def add_user(session: Session, actor: str, username: str, full_name: str, unit_c
     unknown = set(roles) - {r.id for r in ROLES}
     if unknown:
         raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
-    if not username.isidentifier() and not username.replace(".", "").replace("-", "").isalnum():
-        raise ValueError(f"invalid username {username!r}")
+    if not USERNAME.fullmatch(username):
+        raise ValueError(f"invalid username {username!r}: 2–60 letters, digits, '.', '_' or '-'")
     role_rows = list(session.scalars(select(Role).where(Role.id.in_(roles))))
     user = User(username=username, full_name=full_name, unit=get_unit(session, unit_code),
                 password_hash=hash_password(password), roles=role_rows)

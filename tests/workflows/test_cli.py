@@ -1,0 +1,83 @@
+"""The `sanxiang` command: the README's example works, bad input gets one clear line."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import BPMN_DIR, seed_people
+from webapp.cli import main
+from workflows.db import session_scope
+from workflows.settings import load_settings
+
+APPROVAL = str(BPMN_DIR / "approval.bpmn")
+
+
+@pytest.fixture
+def cli(tmp_path, database_url, frozen_clock, monkeypatch):
+    monkeypatch.setenv("SANXIANG_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("SANXIANG_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args, ok=True):
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert (result.exit_code == 0) is ok, result.output
+        return result
+
+    run("init")
+    with session_scope(load_settings()) as session:
+        seed_people(session)
+    return run
+
+
+def test_readme_example_advances_a_case(cli):
+    assert "deployed model set version 1" in cli("deploy", APPROVAL).output
+    assert "unchanged" in cli("deploy", APPROVAL).output
+    started = json.loads(cli("start", "approval", "--user", "zhang", "--data", '{"party_name": "某协会"}', "--json").output)
+    assert started["case_no"] == "新民罚〔2026〕0001号"
+    [task] = json.loads(cli("tasks", "--user", "zhang", "--json").output)
+    assert task["name"] == "立案登记" and task["case_no"] == started["case_no"]
+    cli("claim", task["task_id"], "--user", "zhang")
+    bad = cli("complete", task["task_id"], "--user", "zhang", "--data", '{"fine": "x"}', ok=False)
+    assert "party_name: 请填写当事人" in bad.output and "Traceback" not in bad.output
+    done = json.loads(cli("complete", task["task_id"], "--user", "zhang", "--json", "--data",
+                          json.dumps({"party_name": "某协会", "second_officer": "li"})).output)
+    assert done["tasks"][0]["assignee"] == "li"
+    assert "ok" in cli("verify").output
+    assert "error: --data is not valid JSON" in cli("start", "approval", "--user", "zhang", "--data", "{", ok=False).output
+    assert "does not exist" in cli("tasks", "--user", "nobody", ok=False).output
+
+
+def test_users_add_and_holidays_import(cli, tmp_path):
+    cli("users", "add", "officer9", "--name", "新人", "--unit", "social", "--role", "officer", "--password", "pw")
+    assert "unknown roles: king" in cli("users", "add", "x", "--name", "某", "--unit", "social", "--role", "king",
+                                        "--password", "pw", ok=False).output
+    csv = tmp_path / "h.csv"
+    csv.write_text("date,kind,name\n2027-01-01,holiday,元旦\n2027-02-06,workday,春节调休\n", encoding="utf-8")
+    assert "imported 2 days" in cli("holidays", "import", csv).output
+    csv.write_text("date,kind,name\n2027-13-01,holiday,x\n", encoding="utf-8")
+    assert "line 2" in cli("holidays", "import", csv, ok=False).output
+
+
+def test_validate_names_each_problem_and_deploy_stores_nothing(cli):
+    out = cli("validate", BPMN_DIR / "hostile", ok=False).output
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert any(line.startswith("xxe.bpmn:") for line in lines)
+    assert any(line.startswith("script_import_os.bpmn:") and "compute" in line for line in lines)
+    assert "Traceback" not in out
+    assert "ok" in cli("validate", APPROVAL).output
+    cli("deploy", BPMN_DIR / "hostile" / "laughs.bpmn", ok=False)
+    assert "deployed model set version 1" in cli("deploy", APPROVAL).output
+
+
+def test_the_console_script_prints_no_traceback_for_a_hostile_file(tmp_path):
+    exe = Path(sys.executable).parent / "sanxiang"
+    result = subprocess.run([str(exe), "validate", str(BPMN_DIR / "hostile" / "random.bpmn")],
+                            capture_output=True, text=True, env={"SANXIANG_INSTANCE_PATH": str(tmp_path), "PATH": ""})
+    assert result.returncode == 1
+    assert result.stderr.startswith("random.bpmn:1: -: not well-formed XML")
+    assert "Traceback" not in result.stderr + result.stdout
