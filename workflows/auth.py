@@ -28,7 +28,7 @@ class SignIn:
 def authenticate(session: Session, username: str, password: str, source: str = "") -> SignIn:
     """Check the credentials; five failures in a row lock the account for 15 minutes."""
     username = username.strip()[:60]
-    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    user = session.scalars(select(User).where(User.username == username)).unique().one_or_none()
     now = clock.now()
     if user is not None and user.locked_until is not None and user.locked_until > now:
         audit.record(session, username, "auth.locked", source=source)

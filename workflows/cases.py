@@ -97,8 +97,7 @@ def complete_task(session: Session, actor: User, task_id: str, data: dict[str, A
     task.run()
     audit.record(session, actor.username, "task.complete", instance_id=instance.id, task_id=task_id,
                  task=row.spec_id, name=row.name, data=clean)
-    _advance(session, instance, workflow, actor.username, completed=task_id)
-    return Outcome(instance, ready_tasks_of(session, instance.id))
+    return Outcome(instance, _advance(session, instance, workflow, actor.username, completed=task_id))
 
 
 def ready_task(session: Session, task_id: str) -> HumanTask:
@@ -150,8 +149,10 @@ def ready_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
 
 
 def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: str,
-             completed: str | None = None) -> None:
-    """Run engine steps, then persist state and inbox rows; a script error parks the case in ``error``."""
+             completed: str | None = None) -> list[HumanTask]:
+    """Run engine steps, then persist state and inbox rows; a script error parks the case in ``error``.
+
+    Returns the case's ready tasks afterwards."""
     running = []
     try:
         workflow.do_engine_steps(will_complete_task=running.append)
@@ -164,7 +165,7 @@ def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor
     else:
         if workflow.completed:
             instance.status = "completed"
-    _save(session, instance, workflow, actor, completed)
+    return _save(session, instance, workflow, actor, completed)
 
 
 def _error_text(exc: Exception) -> str:
@@ -174,7 +175,8 @@ def _error_text(exc: Exception) -> str:
     return text + (f" ← {type(cause).__name__}: {cause}" if cause is not None else "")
 
 
-def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: str, completed: str | None) -> None:
+def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: str,
+          completed: str | None) -> list[HumanTask]:
     instance.state = serialization.dumps(workflow)
     instance.updated_at = clock.now()
     data = workflow.last_task.data if workflow.last_task is not None else {}
@@ -186,23 +188,26 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: s
         raise Conflict("案件已被他人同时修改，请刷新后重试") from None
     ready = {} if instance.status == "completed" else {
         str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    _sync_rows(session, instance, ready, actor, completed)
+    return _sync_rows(session, instance, ready, actor, completed)
 
 
 def _sync_rows(session: Session, instance: Instance, ready: dict[str, Any], actor: str,
-               completed: str | None) -> None:
-    """Close the rows of tasks no longer ready and open rows for newly ready ones."""
+               completed: str | None) -> list[HumanTask]:
+    """Close the rows of tasks no longer ready and open rows for newly ready ones; return the open rows."""
     now = clock.now()
+    still_open = []
     for row in ready_tasks_of(session, instance.id):
         if row.task_id in ready:
             ready.pop(row.task_id)
+            still_open.append(row)
             continue
         row.state = "completed" if row.task_id == completed else "cancelled"
         row.completed_at = now
         row.completed_by = actor if row.task_id == completed else None
-    for task in ready.values():
-        session.add(_new_row(session, instance, task))
+    new_rows = [_new_row(session, instance, task) for task in ready.values()]
+    session.add_all(new_rows)
     session.flush()
+    return still_open + new_rows
 
 
 def _new_row(session: Session, instance: Instance, task) -> HumanTask:
@@ -365,7 +370,7 @@ class DbLookups:
         self.session = session
 
     def user_problem(self, username: str, role: str) -> str | None:
-        user = self.session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+        user = self.session.scalars(select(User).where(User.username == username, User.active.is_(True))).unique().first()
         if user is None:
             return "没有这个用户"
         if role not in user.role_ids:

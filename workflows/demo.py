@@ -56,7 +56,7 @@ MATTERS = [
 
 def load_demo(session: Session) -> None:
     """Add the demo people, catalogue and models (skipped when already there)."""
-    if session.scalars(select(User).where(User.username == "officer1")).first() is None:
+    if session.scalars(select(User.id).where(User.username == "officer1")).first() is None:
         for code, name in UNITS:
             ensure_unit(session, code, name)
         day = today()

@@ -97,14 +97,20 @@ class ProcessSpecs:
 
 
 class _SpecCache:
-    """Parsed specs by the content hash of the set, so a version is parsed once per process."""
+    """Parsed specs by the content hashes of the set, so identical sets are parsed once per process."""
 
     def __init__(self, size: int = 32):
         self._items: OrderedDict[tuple, ProcessSpecs] = OrderedDict()
+        self._by_version: dict[tuple, tuple] = {}
         self._size = size
         self._lock = Lock()
 
     def get(self, session: Session, version: int, process_id: str) -> ProcessSpecs:
+        # A stored version never changes, so (database, version) finds the parsed set without a query.
+        fast_key = (str(session.get_bind().url), version, process_id)
+        with self._lock:
+            if fast_key in self._by_version:
+                return self._items[self._by_version[fast_key]]
         model_set = session.get(ModelSet, version)
         if model_set is None:
             raise NotFound(f"model-set version {version} does not exist")
@@ -112,12 +118,15 @@ class _SpecCache:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
+                self._by_version[fast_key] = key
                 return self._items[key]
         specs = self._parse(files_of(session, version), process_id)
         with self._lock:
             self._items[key] = specs
+            self._by_version[fast_key] = key
             while len(self._items) > self._size:
-                self._items.popitem(last=False)
+                evicted, _ = self._items.popitem(last=False)
+                self._by_version = {k: v for k, v in self._by_version.items() if v != evicted}
         return specs
 
     @staticmethod

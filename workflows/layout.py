@@ -51,9 +51,11 @@ GAP_Y = 90                   # free channel between two rows of one lane
 LANE_LABEL = 30              # the strip with the lane's name
 LANE_PAD_LEFT = 50
 LANE_PAD_RIGHT = 50
-LANE_PAD_TOP = 45
+LANE_PAD_TOP = 60
 LANE_PAD_BOTTOM = 70
-CHANNEL_TRACKS = 4           # routing tracks per channel
+TRACK_SPACING = 18           # minimum distance between two routing tracks
+TRACK_CLEARANCE = 14         # minimum distance between a track and a row or column of shapes
+MAX_TRACKS = 5
 
 # Label metrics of the bpmn-js renderer (11 px font for external labels).
 LABEL_MAX_WIDTH = 90
@@ -65,7 +67,8 @@ NARROW_CHAR = 6.2
 BEND_COST = 40.0
 CROSS_COST = 25.0
 OVERLAP_COST = 4.0           # per unit of length shared with an unrelated flow
-SAME_TARGET_COST = 0.6       # per unit of length shared with a flow into the same target
+BUNDLE_FACTOR = 0.4          # length factor when sharing a segment with a flow of the same source or target
+PORT_REUSE_COST = 90.0       # leaving by a port that another flow of the same source to elsewhere uses
 SIDE_PORT_COST = {"activity": 70.0, "gateway": 6.0, "event": 30.0}
 
 RIGHT, LEFT, DOWN, UP = (1, 0), (-1, 0), (0, 1), (0, -1)
@@ -401,8 +404,7 @@ class _Process:
             edges_x.append((self.col_x[i][0] + self.col_x[i][1], self.col_x[i + 1][0]))
         edges_x.append((self.col_x[-1][0] + self.col_x[-1][1], self.width))
         for a, b in edges_x:
-            for k in range(1, CHANNEL_TRACKS + 1):
-                xs.add(round(a + (b - a) * k / (CHANNEL_TRACKS + 1)))
+            xs.update(_tracks(a, b))
         # horizontal channels: above the first row, between rows, below the last row
         bands = []
         for i, lane in enumerate(self.lanes):
@@ -413,8 +415,7 @@ class _Process:
                 prev = t + ROW_HEIGHT
             bands.append((prev, lane.y + lane.h))
         for a, b in bands:
-            for k in range(1, CHANNEL_TRACKS + 1):
-                ys.add(round(a + (b - a) * k / (CHANNEL_TRACKS + 1)))
+            ys.update(_tracks(a, b))
         lane_borders = {round(l.y) for l in self.lanes} | {round(self.height)}
         ys = {y for y in ys if all(abs(y - b) > 4 for b in lane_borders)}
         for n in self.nodes.values():
@@ -442,6 +443,7 @@ class _Process:
                     for yi in range(len(ys) - 1):
                         if ys[yi] <= y1 and ys[yi + 1] >= y0:
                             self.vblock.setdefault((xi, yi), set()).add(n.id)
+        self.used_ports: dict[str, list] = {}
         self.hused: dict[tuple[int, int], list[Flow]] = {}
         self.vused: dict[tuple[int, int], list[Flow]] = {}
 
@@ -466,10 +468,13 @@ class _Process:
 
         def h(p):
             x, y = self.xs[p[0]], self.ys[p[1]]
-            return min(abs(x - a) + abs(y - b) for a, b in zip(gx, gy))
+            return BUNDLE_FACTOR * min(abs(x - a) + abs(y - b) for a, b in zip(gx, gy))
 
         counter = 0
+        used_ports = self.used_ports.setdefault(flow.source, [])
         for pt, d, cost in starts:
+            if any(port == pt and target != flow.target for port, target in used_ports):
+                cost += PORT_REUSE_COST
             p = (self.xi[pt[0]], self.yi[pt[1]])
             state = (p, d, True)
             best[state] = cost
@@ -519,13 +524,10 @@ class _Process:
                 if nd != d and not first:
                     cost += BEND_COST
                 if used:
-                    for other in used:
-                        if other.source == flow.source:
-                            continue
-                        if other.target == flow.target:
-                            cost += SAME_TARGET_COST * length
-                        else:
-                            cost += OVERLAP_COST * length
+                    if any(o.source != flow.source and o.target != flow.target for o in used):
+                        cost += OVERLAP_COST * length
+                    else:
+                        cost = cost - length + BUNDLE_FACTOR * length
                 # crossing an existing perpendicular flow at q
                 if nd[1] == 0:
                     cross = self.vused.get((q[0], q[1])) or self.vused.get((q[0], q[1] - 1))
@@ -562,6 +564,7 @@ class _Process:
                 key = (p[0], min(p[1], q[1]))
                 self.vused.setdefault(key, []).append(flow)
         pts = [(self.xs[p[0]], self.ys[p[1]]) for p in path]
+        used_ports.append((pts[0], flow.target))
         flow.points = _simplify(pts)
 
     def route_all(self):
@@ -674,6 +677,17 @@ class _Process:
         self.place()
         self.route_all()
         self.place_labels()
+
+
+def _tracks(a: float, b: float) -> list[float]:
+    """Evenly spaced routing tracks inside the free band (a, b)."""
+    lo, hi = a + TRACK_CLEARANCE, b - TRACK_CLEARANCE
+    if hi <= lo:
+        return [round((a + b) / 2)]
+    n = min(MAX_TRACKS, int((hi - lo) // TRACK_SPACING) + 1)
+    if n <= 1:
+        return [round((a + b) / 2)]
+    return [round(lo + (hi - lo) * k / (n - 1)) for k in range(n)]
 
 
 def _simplify(points):

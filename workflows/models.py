@@ -74,8 +74,8 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(10))
     unit: Mapped[Unit] = relationship(lazy="joined")
-    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
-    credentials: Mapped[list[Credential]] = relationship(back_populates="holder", lazy="selectin")
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="joined")
+    credentials: Mapped[list[Credential]] = relationship(back_populates="holder", lazy="joined")
 
     @property
     def role_ids(self) -> set[str]:

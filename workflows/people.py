@@ -83,7 +83,7 @@ def ensure_unit(session: Session, code: str, name: str) -> Unit:
 
 
 def get_user(session: Session, username: str) -> User:
-    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    user = session.scalars(select(User).where(User.username == username)).unique().one_or_none()
     if user is None or not user.active:
         raise NotFound(f"user {username!r} does not exist")
     return user

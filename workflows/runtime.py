@@ -3,6 +3,7 @@ the deadline settings and the engine clock."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -37,9 +38,26 @@ def work_calendar(session: Session) -> WorkCalendar:
     return WorkCalendar(overrides)
 
 
+class _LazyCalendar:
+    """A :class:`WorkCalendar` whose holiday overrides are read when a script first needs them."""
+
+    def __init__(self, session: Session):
+        self._load = cache(lambda: work_calendar(session))
+
+    def is_working_day(self, d: date) -> bool:
+        return self._load().is_working_day(d)
+
+    def add_working_days(self, d: date, n: int) -> date:
+        return self._load().add_working_days(d, n)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        return self._load().working_days_between(a, b)
+
+
 def script_engine(session: Session) -> PythonScriptEngine:
-    rules = deadline_rules(session)
-    env = SandboxEnvironment(work_calendar(session), rules.__getitem__, clock.now)
+    """The sandbox for one unit of work; settings are read on first use, most steps need none."""
+    rules = cache(lambda: deadline_rules(session))
+    env = SandboxEnvironment(_LazyCalendar(session), lambda name: rules()[name], clock.now)
     return PythonScriptEngine(environment=env)
 
 
