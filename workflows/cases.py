@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, clock, deployment, serialization
+from . import audit, clock, deployment, serialization, timers
 from .errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
 from .forms import FieldSpec, fields_of, validate_form
 from .models import CaseCounter, Evidence, HumanTask, Instance, Matter, User
@@ -27,6 +27,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 SUPERVISORS = {"unit_head", "agency_head", "admin"}
+SYSTEM_USER = "system"
 
 
 # --- starting -------------------------------------------------------------------------------
@@ -155,12 +156,15 @@ def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor
     Returns the case's ready tasks afterwards."""
     running = []
     try:
+        workflow.refresh_timers()
         workflow.do_engine_steps(will_complete_task=running.append)
+        while workflow.get_next_task(state=TaskState.READY, manual=False) is not None:
+            workflow.do_engine_steps(will_complete_task=running.append)  # timers that came due meanwhile
     except Exception as exc:  # any failure of diagram code; SpiffWorkflow itself may raise non-Spiff errors
         instance.status = "error"
         instance.error_task = running[-1].task_spec.bpmn_id if running else None
         instance.error_message = _error_text(exc)
-        audit.record(session, "system", "engine.error", instance_id=instance.id,
+        audit.record(session, SYSTEM_USER, "engine.error", instance_id=instance.id,
                      task=instance.error_task, message=instance.error_message)
     else:
         if workflow.completed:
@@ -179,6 +183,7 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: s
           completed: str | None) -> list[HumanTask]:
     instance.state = serialization.dumps(workflow)
     instance.updated_at = clock.now()
+    instance.next_timer_at = None if instance.status == "completed" else timers.next_due(workflow)
     data = workflow.last_task.data if workflow.last_task is not None else {}
     instance.matter_code = data.get("matter_code", instance.matter_code)
     instance.party_name = data.get("party_name", instance.party_name)
@@ -246,6 +251,19 @@ def _due(task, expression: str | None):
     except Exception as exc:
         log.info("due %r of %s not evaluated: %s", expression, task.task_spec.bpmn_id, exc)
         return None
+
+
+# --- timers -----------------------------------------------------------------------------------
+
+def fire_timers(session: Session, instance: Instance) -> list[str]:
+    """Let the case's due timers fire (an audited act of the system user); return the fired elements."""
+    workflow = load_workflow(session, instance)
+    waiting = [workflow.get_task_from_id(UUID(task_id)) for task_id in timers.waiting_timers(workflow)]
+    _advance(session, instance, workflow, SYSTEM_USER)
+    fired = sorted({t.task_spec.bpmn_id for t in waiting if t.state == TaskState.COMPLETED})
+    if fired:
+        audit.record(session, SYSTEM_USER, "timer.fire", instance_id=instance.id, elements=fired)
+    return fired
 
 
 # --- claiming and assignment ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from . import audit, cases, deployment, inbox
+from . import audit, cases, deployment, inbox, records
 from .bootstrap import init_database
 from .db import session_scope
 from .errors import EngineError, FormInvalid, ValidationFailed
@@ -23,6 +23,7 @@ from .people import add_user, get_user
 from .settings import load_settings
 from .validation import validate
 from .workdays import parse_holiday_csv
+from .worker import run_worker
 
 
 def _actor() -> str:
@@ -191,15 +192,27 @@ def complete(task_id, username, data, as_json):
 @main.command()
 @handle_errors
 def verify():
-    """Verify every audit chain; name the first broken link of each."""
+    """Verify every audit chain and re-hash every evidence file; name each problem."""
     settings = load_settings()
     with session_scope(settings, write=False) as session:
-        breaks = audit.verify(session)
-    for b in breaks:
-        click.echo(f"BROKEN {b}", err=True)
-    if breaks:
+        problems = [f"audit chain {b}" for b in audit.verify(session)]
+        problems += records.verify_store(session, records.evidence_store(settings))
+    for problem in problems:
+        click.echo(f"BROKEN {problem}", err=True)
+    if problems:
         sys.exit(1)
-    click.echo("ok: every audit chain verifies")
+    click.echo("ok: every audit chain verifies and every evidence file is intact")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit (for cron and tests).")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds to rest when nothing is due.")
+@click.option("--batch", default=50, show_default=True, help="Cases per transaction.")
+@handle_errors
+def worker(once, interval, batch):
+    """Fire due timers. On PostgreSQL, run as many workers as you like."""
+    fired = run_worker(load_settings(), once=once, interval=interval, batch=batch)
+    click.echo(f"fired the timers of {fired} case(s)")
 
 
 @main.group()
