@@ -249,7 +249,7 @@ def _due(task, expression: str | None):
     try:
         return as_aware(evaluate(task, expression))
     except Exception as exc:
-        log.info("due %r of %s not evaluated: %s", expression, task.task_spec.bpmn_id, exc)
+        log.warning("due %r of %s not evaluated: %s", expression, task.task_spec.bpmn_id, exc)
         return None
 
 

@@ -3,7 +3,7 @@ the deadline settings and the engine clock."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -34,15 +34,28 @@ def deadline_rules(session: Session) -> dict[str, DeadlineRule]:
 
 
 def work_calendar(session: Session) -> WorkCalendar:
-    overrides = {row.day: row.is_working for row in session.scalars(select(HolidayOverride))}
-    return WorkCalendar(overrides)
+    rows = session.execute(select(HolidayOverride.day, HolidayOverride.is_working).order_by(HolidayOverride.day))
+    return _calendar(tuple((day, working) for day, working in rows))
+
+
+@lru_cache(maxsize=4)
+def _calendar(overrides: tuple[tuple[date, bool], ...]) -> WorkCalendar:
+    """One calendar per set of overrides, so its per-day cache outlives a unit of work."""
+    return WorkCalendar(dict(overrides))
+
+
+def _once_per_session(session: Session, key: str, load):
+    """Settings read at most once per unit of work (a sweep fires many cases in one)."""
+    if key not in session.info:
+        session.info[key] = load()
+    return session.info[key]
 
 
 class _LazyCalendar:
     """A :class:`WorkCalendar` whose holiday overrides are read when a script first needs them."""
 
     def __init__(self, session: Session):
-        self._load = cache(lambda: work_calendar(session))
+        self._load = lambda: _once_per_session(session, "work_calendar", lambda: work_calendar(session))
 
     def is_working_day(self, d: date) -> bool:
         return self._load().is_working_day(d)
@@ -56,8 +69,10 @@ class _LazyCalendar:
 
 def script_engine(session: Session) -> PythonScriptEngine:
     """The sandbox for one unit of work; settings are read on first use, most steps need none."""
-    rules = cache(lambda: deadline_rules(session))
-    env = SandboxEnvironment(_LazyCalendar(session), lambda name: rules()[name], clock.now)
+    def rule(name: str) -> DeadlineRule:
+        return _once_per_session(session, "deadline_rules", lambda: deadline_rules(session))[name]
+
+    env = SandboxEnvironment(_LazyCalendar(session), rule, clock.now)
     return PythonScriptEngine(environment=env)
 
 
