@@ -21,6 +21,7 @@ file in place.
 """
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ LANE_PAD_RIGHT = 50
 LANE_PAD_TOP = 60
 LANE_PAD_BOTTOM = 70
 TRACK_SPACING = 18           # minimum distance between two routing tracks
-TRACK_CLEARANCE = 14         # minimum distance between a track and a row or column of shapes
+TRACK_CLEARANCE = 20         # minimum distance between a track and a row or column of shapes
 MAX_TRACKS = 5
 
 # Label metrics of the bpmn-js renderer (11 px font for external labels).
@@ -66,10 +67,13 @@ NARROW_CHAR = 6.2
 # Routing costs.
 BEND_COST = 40.0
 CROSS_COST = 25.0
-OVERLAP_COST = 4.0           # per unit of length shared with an unrelated flow
-BUNDLE_FACTOR = 0.4          # length factor when sharing a segment with a flow of the same source or target
-PORT_REUSE_COST = 90.0       # leaving by a port that another flow of the same source to elsewhere uses
-SIDE_PORT_COST = {"activity": 70.0, "gateway": 6.0, "event": 30.0}
+OVERLAP_COST = 15.0          # per unit of length shared with an unrelated flow
+BUNDLE_FACTOR = 0.4          # length factor when sharing a segment with a flow into the same target
+PORT_REUSE_COST = 400.0      # leaving by a port that a flow of the same source to elsewhere uses
+BACK_RIGHT_COST = 200.0      # a loop leaving a gateway rightwards has to turn round
+OPPOSITE_PORT_COST = 60.0    # top and bottom of one node both used: one straight line through it
+HEAD_ON_COST = 150.0         # two flows meeting head-on on one line read as a single flow
+SIDE_PORT_COST = {"activity": 70.0, "gateway": 6.0, "event": 30.0}  # top/bottom instead of left/right
 
 RIGHT, LEFT, DOWN, UP = (1, 0), (-1, 0), (0, 1), (0, -1)
 
@@ -94,6 +98,7 @@ class Node:
     w: float = 0.0
     h: float = 0.0
     boundaries: list = field(default_factory=list)
+    label: tuple | None = None
 
     @property
     def rect(self):
@@ -389,9 +394,6 @@ class _Process:
         result.append(((cx, y0), UP, side))
         if not node.boundaries:
             result.append(((cx, y1), DOWN, side))
-        if node.kind == "gateway" and not outgoing:
-            # entering a gateway from the right reads backwards
-            pass
         return result
 
     def build_grid(self):
@@ -418,7 +420,13 @@ class _Process:
             ys.update(_tracks(a, b))
         lane_borders = {round(l.y) for l in self.lanes} | {round(self.height)}
         ys = {y for y in ys if all(abs(y - b) > 4 for b in lane_borders)}
+        # Flows run along tracks and the centre lines of shapes; the borders of shapes
+        # are grid lines only so that a flow can end there (ports), never corridors.
+        travel_x, travel_y = set(xs), set(ys)
         for n in self.nodes.values():
+            travel_x.add(n.cx)
+            if n.kind != "boundary":
+                travel_y.add(n.cy)
             xs.update((n.x, n.cx, n.x + n.w))
             ys.update((n.y, n.cy, n.y + n.h))
         xs = sorted(x for x in xs if bounds_x[0] <= x <= bounds_x[1])
@@ -426,6 +434,8 @@ class _Process:
         self.xs, self.ys = xs, ys
         self.xi = {x: i for i, x in enumerate(xs)}
         self.yi = {y: i for i, y in enumerate(ys)}
+        self.travel_x = [x in travel_x for x in xs]     # vertical moves allowed on this x
+        self.travel_y = [y in travel_y for y in ys]     # horizontal moves allowed on this y
 
         # Blockers of each unit segment: shapes whose closed rectangle the segment touches.
         self.hblock: dict[tuple[int, int], set[str]] = {}
@@ -444,15 +454,10 @@ class _Process:
                         if ys[yi] <= y1 and ys[yi + 1] >= y0:
                             self.vblock.setdefault((xi, yi), set()).add(n.id)
         self.used_ports: dict[str, list] = {}
+        self.seg_dir: dict[tuple, list] = {}
+        self.stubs: dict[tuple, str] = {}
         self.hused: dict[tuple[int, int], list[Flow]] = {}
         self.vused: dict[tuple[int, int], list[Flow]] = {}
-
-    def _seg(self, p, q):
-        """Key and usage map of the unit segment between two neighbouring grid points."""
-        (xa, ya), (xb, yb) = p, q
-        if ya == yb:
-            return (min(xa, xb), ya), self.hblock, self.hused
-        return (xa, min(ya, yb)), self.vblock, self.vused
 
     def route(self, flow: Flow):
         src, dst = self.nodes[flow.source], self.nodes[flow.target]
@@ -473,8 +478,15 @@ class _Process:
         counter = 0
         used_ports = self.used_ports.setdefault(flow.source, [])
         for pt, d, cost in starts:
-            if any(port == pt and target != flow.target for port, target in used_ports):
+            if any(port == pt and target != flow.target for port, target, _ in used_ports):
                 cost += PORT_REUSE_COST
+            if any(d2 == (-d[0], -d[1]) for port, target, d2 in used_ports if target != flow.target):
+                cost += OPPOSITE_PORT_COST  # a line straight through the node reads as one flow
+            if (not flow.back and src.kind == "gateway" and d != RIGHT
+                    and any(g.back for g in self.flows if g.source == flow.source)):
+                cost += OPPOSITE_PORT_COST  # keep top and bottom free for the loops
+            if flow.back and src.kind == "gateway" and d == RIGHT:
+                cost += BACK_RIGHT_COST     # a loop leaving rightwards has to turn round
             p = (self.xi[pt[0]], self.yi[pt[1]])
             state = (p, d, True)
             best[state] = cost
@@ -499,11 +511,15 @@ class _Process:
                 if not (0 <= q[0] < nx and 0 <= q[1] < ny):
                     continue
                 if nd[1] == 0:
+                    if not self.travel_y[p[1]]:
+                        continue
                     key = (min(p[0], q[0]), p[1])
                     blockers = self.hblock.get(key)
                     used = self.hused.get(key)
                     length = abs(self.xs[q[0]] - self.xs[p[0]])
                 else:
+                    if not self.travel_x[p[0]]:
+                        continue
                     key = (p[0], min(p[1], q[1]))
                     blockers = self.vblock.get(key)
                     used = self.vused.get(key)
@@ -514,19 +530,19 @@ class _Process:
                         allowed = True
                     elif q in goals and nd == goals[q][0] and blockers <= {dst.id}:
                         allowed = True
-                    elif first and src.kind == "boundary" and blockers <= {src.id}:
-                        allowed = True
                     if not allowed:
-                        continue
-                    if src.kind == "boundary" and dst.id in blockers and not (q in goals):
                         continue
                 cost = length
                 if nd != d and not first:
                     cost += BEND_COST
                 if used:
-                    if any(o.source != flow.source and o.target != flow.target for o in used):
+                    stub_of = self.stubs.get((nd[1] == 0, key))
+                    if stub_of is not None and stub_of != flow.source:
+                        # never join another flow where it leaves its source
                         cost += OVERLAP_COST * length
-                    else:
+                    elif any(o.source != flow.source and o.target != flow.target for o in used):
+                        cost += OVERLAP_COST * length
+                    elif any(o.target == flow.target for o in used):
                         cost = cost - length + BUNDLE_FACTOR * length
                 # crossing an existing perpendicular flow at q
                 if nd[1] == 0:
@@ -535,6 +551,11 @@ class _Process:
                     cross = self.hused.get((q[0], q[1])) or self.hused.get((q[0] - 1, q[1]))
                 if cross and any(o.source != flow.source and o.target != flow.target for o in cross):
                     cost += CROSS_COST
+                # meeting another flow head-on: two collinear lines read as one
+                beyond = (q[0] + nd[0], q[1] + nd[1])
+                if any(o is not flow and od == (-nd[0], -nd[1])
+                       for o, od in self.seg_dir.get(_seg_key(q, beyond), ())):
+                    cost += HEAD_ON_COST
                 end_cost = 0.0
                 if q in goals and nd == goals[q][0]:
                     end_cost = goals[q][1]
@@ -556,7 +577,15 @@ class _Process:
             path.append(state[0])
             state = parents[state]
         path.reverse()
+        first_dir = (path[1][0] - path[0][0], path[1][1] - path[0][1])
+        in_stub = True
         for p, q in zip(path, path[1:]):
+            step = (q[0] - p[0], q[1] - p[1])
+            in_stub = in_stub and step == first_dir
+            if in_stub:
+                key = (min(p[0], q[0]), p[1]) if p[1] == q[1] else (p[0], min(p[1], q[1]))
+                self.stubs.setdefault((p[1] == q[1], key), flow.source)
+            self.seg_dir.setdefault(_seg_key(p, q), []).append((flow, step))
             if p[1] == q[1]:
                 key = (min(p[0], q[0]), p[1])
                 self.hused.setdefault(key, []).append(flow)
@@ -564,7 +593,7 @@ class _Process:
                 key = (p[0], min(p[1], q[1]))
                 self.vused.setdefault(key, []).append(flow)
         pts = [(self.xs[p[0]], self.ys[p[1]]) for p in path]
-        used_ports.append((pts[0], flow.target))
+        used_ports.append((pts[0], flow.target, _direction(pts[0], pts[1])))
         flow.points = _simplify(pts)
 
     def route_all(self):
@@ -609,49 +638,49 @@ class _Process:
                 continue
             w, h = text_size(n.name)
             cx = n.cx
-            cands = [
-                (cx - w / 2, n.y + n.h + 4),            # below
-                (cx - w / 2, n.y - h - 4),              # above
-                (n.x + n.w + 4, n.y + n.h + 2),         # below right
-                (n.x + n.w + 4, n.y - h - 2),           # above right
-                (n.x - w - 4, n.y - h - 2),             # above left
-                (n.x - w - 4, n.y + n.h + 2),           # below left
-                (cx - w / 2, n.y + n.h + 22),           # further below
-                (cx - w / 2, n.y - h - 22),             # further above
-            ]
+            cands = []
+            for r in (4, 22, 40, 58, 76, 94):
+                cands += [
+                    (cx - w / 2, n.y + n.h + r),            # below
+                    (cx - w / 2, n.y - h - r),              # above
+                    (n.x + n.w + 4, n.y + n.h - 2 + r),     # below right
+                    (n.x + n.w + 4, n.y - h + 2 - r),       # above right
+                    (n.x - w - 4, n.y - h + 2 - r),         # above left
+                    (n.x - w - 4, n.y + n.h - 2 + r),       # below left
+                    (n.x + n.w + r, n.cy - h / 2),          # right
+                    (n.x - w - r, n.cy - h / 2),            # left
+                ]
             if n.kind == "boundary":
                 cands = [(n.x + n.w + 2, n.y + n.h), (n.x - w - 2, n.y + n.h),
                          (cx - w / 2, n.y + n.h + 4), (n.x + n.w + 2, n.y + n.h + 20),
                          (n.x - w - 2, n.y + n.h + 20)] + cands
-            n_label = self._best(cands, w, h, score)
-            placed.append(n_label)
-            n.label = n_label
+            n.label = self._best(cands, w, h, score)
+            placed.append(n.label)
 
-        # Flow labels near the start of the flow.
+        # Flow labels where the flow leaves its siblings (flows of the same source).
         for f in self.flows:
             if not f.name.strip():
                 continue
             w, h = text_size(f.name)
+            siblings = [g for g in self.flows if g.source == f.source and g is not f]
             cands = []
-            pts = f.points
-            for i, (a, b) in enumerate(zip(pts, pts[1:])):
-                if i > 2:
-                    break
-                if a[1] == b[1]:       # horizontal
-                    lo, hi = min(a[0], b[0]), max(a[0], b[0])
-                    start = a[0] + 6 if b[0] > a[0] else a[0] - 6 - w
-                    for x in (start, (lo + hi) / 2 - w / 2, hi - w - 6 if b[0] > a[0] else lo + 6):
-                        if lo - 2 <= x and x + w <= hi + 2 or i == 0:
-                            cands.append((x, a[1] - h - 2))
-                            cands.append((x, a[1] + 3))
+            for a, b in _own_segments(f.points, siblings)[:5]:
+                if a[1] == b[1]:       # horizontal: above or below the line
+                    sign = 1 if b[0] > a[0] else -1
+                    length = abs(b[0] - a[0])
+                    for t in _steps(length - w - 6):
+                        x = a[0] + 6 + t if sign > 0 else a[0] - 6 - t - w
+                        cands.append((x, a[1] - h - 2))
+                        cands.append((x, a[1] + 3))
                 else:                  # vertical
-                    lo, hi = min(a[1], b[1]), max(a[1], b[1])
-                    start = a[1] + 6 if b[1] > a[1] else a[1] - 6 - h
-                    for y in (start, (lo + hi) / 2 - h / 2):
+                    sign = 1 if b[1] > a[1] else -1
+                    length = abs(b[1] - a[1])
+                    for t in _steps(length - h - 6):
+                        y = a[1] + 6 + t if sign > 0 else a[1] - 6 - t - h
                         cands.append((a[0] + 4, y))
                         cands.append((a[0] - w - 4, y))
             if not cands:
-                cands = [(pts[0][0] + 4, pts[0][1] - h - 2)]
+                cands = [(f.points[0][0] + 4, f.points[0][1] - h - 2)]
             f.label = self._best(cands, w, h, score)
             placed.append(f.label)
 
@@ -670,13 +699,32 @@ class _Process:
     # ------------------------------------------------------------------ run
 
     def run(self):
-        for n in self.nodes.values():
-            n.label = None
         self.rank_nodes()
         self.assign_rows()
         self.place()
         self.route_all()
         self.place_labels()
+
+
+def _steps(room: float, step: float = 12.0, limit: int = 12) -> list[float]:
+    """Offsets 0, step, 2*step ... that fit into ``room`` (at least the offset 0)."""
+    out = [0.0]
+    t = step
+    while t <= room and len(out) < limit:
+        out.append(t)
+        t += step
+    return out
+
+
+def _seg_key(p, q):
+    """Key of the unit grid segment between grid points p and q (either order)."""
+    return (min(p, q), max(p, q))
+
+
+def _direction(a, b):
+    if a[1] == b[1]:
+        return RIGHT if b[0] > a[0] else LEFT
+    return DOWN if b[1] > a[1] else UP
 
 
 def _tracks(a: float, b: float) -> list[float]:
@@ -702,6 +750,45 @@ def _simplify(points):
                 continue
         out.append(p)
     return out
+
+
+def _own_segments(points, siblings):
+    """The segments of a polyline from the point where it stops running along any sibling."""
+    sib_segments = []
+    for g in siblings:
+        sib_segments.extend(zip(g.points, g.points[1:]))
+
+    def covered_until(a, b):
+        """How far from a towards b the segment is covered by sibling segments."""
+        horizontal = a[1] == b[1]
+        axis = 0 if horizontal else 1
+        sign = 1 if b[axis] >= a[axis] else -1
+        pos = a[axis]
+        moved = True
+        while moved:
+            moved = False
+            for p, q in sib_segments:
+                if horizontal and not (p[1] == q[1] == a[1]):
+                    continue
+                if not horizontal and not (p[0] == q[0] == a[0]):
+                    continue
+                lo, hi = sorted((p[axis], q[axis]))
+                if lo <= pos <= hi:
+                    end = hi if sign > 0 else lo
+                    if (end - pos) * sign > 0:
+                        pos = end
+                        moved = True
+        return pos
+
+    segments = list(zip(points, points[1:]))
+    for i, (a, b) in enumerate(segments):
+        horizontal = a[1] == b[1]
+        axis = 0 if horizontal else 1
+        pos = covered_until(a, b)
+        if (b[axis] - pos) * (1 if b[axis] >= a[axis] else -1) > 0:
+            start = (pos, a[1]) if horizontal else (a[0], pos)
+            return [(start, b)] + segments[i + 1:]
+    return segments[-1:]
 
 
 def _overlap_area(a, b) -> float:
@@ -753,7 +840,7 @@ def _write_di(definitions, proc: _Process):
             attrs["isExpanded"] = "false"
         shape = etree.SubElement(plane, _q(BPMNDI_NS, "BPMNShape"), **attrs)
         _bounds(shape, n.x, n.y, n.w, n.h)
-        if getattr(n, "label", None):
+        if n.label:
             label = etree.SubElement(shape, _q(BPMNDI_NS, "BPMNLabel"))
             x0, y0, x1, y1 = n.label
             _bounds(label, x0, y0, x1 - x0, y1 - y0)
@@ -768,12 +855,14 @@ def _write_di(definitions, proc: _Process):
 
 
 def layout_tree(tree):
-    """Replace the DI of every process in ``tree`` (an lxml tree or root element).
+    """Lay out every process of ``tree`` (an lxml tree or root element).
 
-    Returns the root element.  Processes keep their semantics untouched; only
-    ``bpmndi:BPMNDiagram`` elements are removed and written anew.
+    Returns a new root element: a copy of the document whose ``bpmndi:BPMNDiagram``
+    elements are replaced by freshly computed ones.  The input is not modified and
+    the process semantics are copied unchanged.
     """
     root = tree.getroot() if hasattr(tree, "getroot") else tree
+    root = copy.deepcopy(root)
     if root.find("bpmn:collaboration", NS) is not None:
         raise ValueError("collaborations (pools) are not supported: model lanes inside the process")
     for diagram in root.findall("bpmndi:BPMNDiagram", NS):
@@ -789,13 +878,13 @@ def layout_tree(tree):
 
 def layout_file(path) -> None:
     """Rewrite the ``bpmndi`` section of the BPMN file at ``path`` in place."""
+    from .xmlsafe import parse     # a diagram is input: no DTDs, entities or network
+
     path = Path(path)
-    parser = etree.XMLParser(remove_blank_text=True)
-    tree = etree.parse(str(path), parser)
-    root = layout_tree(tree)
+    root = layout_tree(parse(path.read_bytes()))
     etree.indent(root, space="  ")
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    path.write_bytes(data)
+    data = etree.tostring(root, encoding="UTF-8", pretty_print=True)
+    path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n' + data)
 
 
 def main(argv=None) -> int:
