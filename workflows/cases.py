@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, clock, deployment, serialization, timers
+from . import audit, clock, deployment, disclosure, serialization, timers
 from .errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
 from .forms import FieldSpec, fields_of, validate_form
 from .models import CaseCounter, Evidence, HumanTask, Instance, Matter, User
@@ -54,7 +54,8 @@ def start_case(session: Session, settings: Settings, actor: User, process_id: st
     case_no = next_case_no(session, settings.case_number_pattern)
     data = dict(data or {})
     start = workflow.get_next_task(state=TaskState.READY)
-    start.data.update(data, case_no=case_no, filing_officer=actor.username, case_unit=actor.unit.code)
+    start.data.update(data, case_no=case_no, filing_officer=actor.username, case_unit=actor.unit.code,
+                      agency_name=settings.agency_name)
     instance = Instance(case_no=case_no, process_id=process_id, model_version=version, unit_id=actor.unit_id,
                         created_by=actor.username, state="", matter_code=data.get("matter_code"),
                         party_name=data.get("party_name"))
@@ -154,12 +155,13 @@ def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor
     """Run engine steps, then persist state and inbox rows; a script error parks the case in ``error``.
 
     Returns the case's ready tasks afterwards."""
-    running = []
+    running, done = [], []
     try:
         workflow.refresh_timers()
-        workflow.do_engine_steps(will_complete_task=running.append)
+        workflow.do_engine_steps(will_complete_task=running.append, did_complete_task=done.append)
         while workflow.get_next_task(state=TaskState.READY, manual=False) is not None:
-            workflow.do_engine_steps(will_complete_task=running.append)  # timers that came due meanwhile
+            # timers that came due meanwhile
+            workflow.do_engine_steps(will_complete_task=running.append, did_complete_task=done.append)
     except Exception as exc:  # any failure of diagram code; SpiffWorkflow itself may raise non-Spiff errors
         instance.status = "error"
         instance.error_task = running[-1].task_spec.bpmn_id if running else None
@@ -169,6 +171,9 @@ def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor
     else:
         if workflow.completed:
             instance.status = "completed"
+    for task in done:
+        if task.task_spec.bpmn_id == disclosure.HOOK_ELEMENT and task.state == TaskState.COMPLETED:
+            disclosure.write(session, instance, task.workflow.spec.name, task.data)
     return _save(session, instance, workflow, actor, completed)
 
 

@@ -253,6 +253,25 @@ class TaskDraft(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class Disclosure(Base):
+    """A public disclosure record, redacted when written; the portal shows ``publish`` ones."""
+
+    __tablename__ = "disclosure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # decision | matter
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"), index=True)
+    case_no: Mapped[str | None] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)  # JSON of the redacted public fields
+    publish: Mapped[bool] = mapped_column(Boolean)
+    not_published_reason: Mapped[str | None] = mapped_column(String(40))
+    not_published_note: Mapped[str | None] = mapped_column(Text)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
 class AuditChain(Base):
     """The head of one hash chain: ``system`` or ``case:<id>``. Appends lock this row."""
 
