@@ -18,6 +18,7 @@ from . import audit, cases, deployment, inbox, records
 from .bootstrap import init_database
 from .db import session_scope
 from .errors import EngineError, FormInvalid, ValidationFailed
+from .layout import layout_file
 from .models import HolidayOverride, HumanTask
 from .people import add_user, get_user
 from .settings import load_settings
@@ -90,6 +91,16 @@ def validate_cmd(paths):
     if problems:
         raise ValidationFailed(problems)
     click.echo("ok: no problems found")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@handle_errors
+def layout(files):
+    """Lay out BPMN diagrams lane by lane, left to right (rewrites their diagram section)."""
+    for file in files:
+        layout_file(file)
+        click.echo(f"laid out {file}")
 
 
 @main.command()

@@ -81,3 +81,13 @@ def test_the_console_script_prints_no_traceback_for_a_hostile_file(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("random.bpmn:1: -: not well-formed XML")
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_layout_writes_diagram_interchange_for_every_element(cli, tmp_path):
+    copy = tmp_path / "approval.bpmn"
+    copy.write_bytes((BPMN_DIR / "approval.bpmn").read_bytes())
+    assert "laid out" in cli("layout", copy).output
+    text = copy.read_text()
+    for element in ("register", "compute", "confirm", "approve", "decide", "end_ok", "end_rejected", "f_yes"):
+        assert f'bpmnElement="{element}"' in text
+    assert "ok" in cli("validate", copy).output
