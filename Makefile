@@ -12,9 +12,11 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pybabel compile --statistics -d webapp/translations
 
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel compile --statistics -d webapp/translations
 
 run: install
 	$(BIN)/sanxiang init --demo
@@ -29,7 +31,7 @@ test-sqlite:
 	SANXIANG_TEST_DATABASE_URL= $(BIN)/pytest -n auto -q
 
 test-postgres:
-	SANXIANG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n auto -q -m "not sqlite_only" tests/workflows
+	SANXIANG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n auto -q tests/workflows tests/models
 
 bench: install-dev
 	$(BIN)/python bench/engine.py
