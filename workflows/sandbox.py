@@ -18,6 +18,7 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any, Literal
 
+from RestrictedPython.Limits import limited_range
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -37,7 +38,9 @@ _SAFE_BUILTIN_NAMES = (
     "int", "float", "str", "bool", "list", "dict", "set", "tuple",
     "range", "enumerate", "zip", "isinstance",
 )
-SAFE_BUILTINS: Mapping[str, Any] = {name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES}
+SAFE_BUILTINS: Mapping[str, Any] = {name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES} | {
+    "range": limited_range,  # RestrictedPython's: refuses ranges of 1,000 items or more
+}
 
 _INPLACE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
@@ -112,6 +115,10 @@ class _Policy(RestrictingNodeTransformer):
             self.error(node, "str.format can walk attributes; use an f-string instead")
             return node
         return super().visit_Attribute(node)
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        self.error(node, "while loops are not allowed (a diagram script must always finish); use for")
+        return node
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         self.error(node, "class definitions are not allowed")

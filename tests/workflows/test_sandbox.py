@@ -36,6 +36,7 @@ REFUSED_AT_COMPILE = [
     "print('x')",
     "class A:\n    pass",
     "len = 3",
+    "while True:\n    pass",
     # names and attributes refused by name at compile time
     "open('/etc/passwd')",
     "getattr(x, '__class__')",
@@ -222,3 +223,9 @@ def test_hostile_bpmn_script_fails_the_task(env):
     assert failed.value.line_number == 1
     assert "imports are not allowed" in str(failed.value)
     assert "fine" not in failed.value.task.data
+
+
+def test_ranges_are_bounded(env):
+    assert env.evaluate("len(range(999))", {}) == 999
+    with pytest.raises(ValueError):
+        env.evaluate("list(range(10 ** 9))", {})
