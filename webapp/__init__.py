@@ -1,20 +1,92 @@
 """The web UI: a thin Flask layer over ``workflows``."""
 from __future__ import annotations
 
-from flask import Flask, jsonify
+import json
+from datetime import timedelta
 
+from flask import Flask, g, jsonify
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from workflows import clock
+from workflows.inbox import open_count as count_open_tasks
 from workflows.settings import load_settings
+
+from . import db, errors, i18n, labels, markdown
+from .access import may_start_cases
+from .evidence import UPLOAD_MARGIN, size_text
+from .extensions import csrf, login_manager
+
+DUE_SOON = timedelta(days=2)  # tasks due within this show a yellow card, overdue ones a red card
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass their own)."""
     settings = (config or {}).get("SANXIANG_SETTINGS") or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    app.config.update(SECRET_KEY=settings.secret_key, SANXIANG_SETTINGS=settings)
+    app.config.update(
+        SECRET_KEY=settings.secret_key, SANXIANG_SETTINGS=settings,
+        CASE_PROCESS="enforcement_case", INBOX_PER_PAGE=20,
+        MAX_CONTENT_LENGTH=settings.evidence_max_bytes + UPLOAD_MARGIN,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_DURATION=timedelta(days=14),
+        WTF_CSRF_FIELD_NAME="_csrf_token", WTF_CSRF_TIME_LIMIT=None,
+    )
     app.config.update(config or {})
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.login_message_category = "info"
+    i18n.init_app(app)
+    labels.register(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    app.context_processor(_layout)
+    app.jinja_env.globals.update(now=clock.now, due_soon=DUE_SOON)
+    app.jinja_env.filters.update(markdown=markdown.render, filesize=size_text, fromjson=json.loads)
+    app.after_request(_security_headers)
 
     @app.get("/health")
     def health():
         return jsonify(status="ok")
 
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth import bp as auth
+    from .cases import bp as cases
+    from .inbox import bp as inbox
+    from .tasks import bp as tasks
+
+    for blueprint in (auth, inbox, tasks, cases):
+        app.register_blueprint(blueprint)
+
+
+def _layout() -> dict:
+    """What the base layout needs: the navigation the user may use and their open task count."""
+    if not current_user.is_authenticated:
+        return {}
+    user = current_user.user
+
+    def open_count() -> int:
+        if "open_count" not in g:
+            g.open_count = count_open_tasks(db.session(), user)
+        return g.open_count
+
+    return {"me": user, "open_count": open_count, "nav_start_case": may_start_cases(user)}
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

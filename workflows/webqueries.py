@@ -11,14 +11,14 @@ from datetime import datetime
 from typing import Any, BinaryIO
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from . import audit, cases, clock, deployment, records
 from .errors import FormInvalid, NotAllowed, NotFound
 from .evidence import EvidenceError, EvidenceStore
 from .forms import FieldSpec, fields_of
-from .models import AuditEvent, Evidence, EvidenceLink, HumanTask, Instance, Matter, Role, TaskDraft, User
+from .models import AuditEvent, Evidence, EvidenceLink, HumanTask, Instance, Matter, Role, TaskDraft, Unit, User
 from .people import ROLE_BY_LANE, require_credential, role_def
 from .runtime import load_workflow, today
 from .settings import Settings
@@ -78,7 +78,7 @@ def works_on(session: Session, user: User, instance_id: int) -> bool:
 
 def eligible_users(session: Session, role_id: str) -> list[User]:
     """Active users holding ``role_id`` (and a credential valid today when the role needs one)."""
-    users = session.scalars(select(User).join(User.roles).where(Role.id == role_id, User.active.is_(True))
+    users = session.scalars(select(User).where(User.roles.any(Role.id == role_id), User.active.is_(True))
                             .order_by(User.unit_id, User.username)).unique()
     if not role_def(role_id).needs_credential:
         return list(users)
@@ -94,14 +94,14 @@ def matter_names(session: Session, codes: set[str]) -> dict[str, str]:
     codes = {c for c in codes if c}
     if not codes:
         return {}
-    return dict(session.execute(select(Matter.code, Matter.name).where(Matter.code.in_(codes))).tuples())
+    return dict(session.execute(select(Matter.code, Matter.name).where(Matter.code.in_(codes))).all())
 
 
 def full_names(session: Session, usernames: set[str]) -> dict[str, str]:
     usernames = {u for u in usernames if u}
     if not usernames:
         return {}
-    return dict(session.execute(select(User.username, User.full_name).where(User.username.in_(usernames))).tuples())
+    return dict(session.execute(select(User.username, User.full_name).where(User.username.in_(usernames))).all())
 
 
 def evidence_by_hash(session: Session, hashes: set[str]) -> dict[str, Evidence]:
@@ -113,11 +113,43 @@ def evidence_by_hash(session: Session, hashes: set[str]) -> dict[str, Evidence]:
 
 def process_names(session: Session) -> dict[str, str]:
     """Process id to its name, for the processes that cases have been started on."""
-    latest = session.execute(select(Instance.process_id, Instance.model_version)
-                             .distinct().order_by(Instance.model_version)).tuples()
-    versions = dict(latest)  # the newest version of each process wins
-    return {pid: deployment.specs.get(session, version, pid).spec.description or pid
-            for pid, version in sorted(versions.items())}
+    latest = session.execute(select(Instance.process_id, func.max(Instance.model_version))
+                             .group_by(Instance.process_id).order_by(Instance.process_id))
+    return {pid: deployment.specs.get(session, version, pid).spec.description or pid for pid, version in latest}
+
+
+# --- the task page ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskSheet:
+    """What a task page shows: the form, its values, and the choices its pickers offer."""
+
+    row: HumanTask
+    fields: list[FieldSpec]
+    instructions: str
+    values: dict[str, Any]  # submitted, else the user's draft, over the task's data and defaults
+    draft: TaskDraft | None
+    people: dict[str, list[User]]  # eligible users by role, for ``user`` fields
+    matters: list[Matter]
+    evidence: dict[str, Evidence]  # the files the values name, by hash
+
+
+def task_sheet(session: Session, user: User, row: HumanTask, submitted: dict[str, Any] | None = None) -> TaskSheet:
+    fields = cases.form_of(session, row)
+    current = current_values(session, row) if row.state == "ready" else {}
+    draft = draft_of(session, row.task_id, user.username)
+    overlay = submitted if submitted is not None else draft_values(draft)
+    values = {f.id: current.get(f.id, f.default) for f in fields}
+    values.update({f.id: overlay[f.id] for f in fields if not f.readonly and f.id in overlay})
+    hashes = {h for f in fields if f.type == "file"
+              for h in (values[f.id] if isinstance(values[f.id], list) else [values[f.id]])}
+    roles = {f.properties.get("role", "") for f in fields if f.type == "user"}
+    return TaskSheet(
+        row=row, fields=fields, instructions=instructions(session, row), values=values, draft=draft,
+        people={role: eligible_users(session, role) for role in roles if role in ROLE_BY_LANE},
+        matters=active_matters(session) if any(f.type == "matter" for f in fields) else [],
+        evidence=evidence_by_hash(session, hashes),
+    )
 
 
 # --- starting a case ---------------------------------------------------------------------------
@@ -219,7 +251,9 @@ def upload_evidence(session: Session, store: EvidenceStore, actor: User, task_id
 
 
 def _actionable(session: Session, actor: User, task_id: str) -> HumanTask:
-    row = cases.ready_task(session, task_id)
+    """The ready task (with its case loaded) that the actor may act on, or the engine's refusal."""
+    row = task_row(session, task_id)
+    cases.ready_task(session, task_id)  # the engine's own refusal when the task is no longer ready
     cases.check_can_act(actor, row)
     return row
 
@@ -266,30 +300,49 @@ class CompletedForm:
 @dataclass(frozen=True)
 class CaseFile:
     instance: Instance
+    unit: Unit
     matter: Matter | None
     tasks: list[HumanTask]
     forms: list[CompletedForm]
     evidence: list[EvidenceLink]
     events: list[AuditEvent]
+    names: dict[str, str]  # full names of the users the file mentions
+    matters: dict[str, str]  # names of the matters the file mentions
+    field_labels: dict[tuple[str | None, str | None], str]  # (task, field) to the label of a file field
+
+    @property
+    def files(self) -> dict[str, Evidence]:
+        return {link.sha256: link.evidence for link in self.evidence}
 
 
 def case_file(session: Session, actor: User, instance: Instance) -> CaseFile:
     """Everything the case page shows; looking at a case file (调阅) is itself recorded."""
     audit.record(session, actor.username, "case.view", instance_id=instance.id)
     events = audit.events_of(session, instance.id)
+    rows = {r.task_id: r for r in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))}
+    specs = deployment.specs.get(session, instance.model_version, instance.process_id)
+    forms = _completed_forms(specs, rows, events)
+    tasks = [r for r in rows.values() if r.state == "ready"]
+    mentioned = [(spec.type, v) for form in forms for spec, value in form.values
+                 for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
     return CaseFile(
         instance=instance,
+        unit=session.get(Unit, instance.unit_id),
         matter=session.get(Matter, instance.matter_code) if instance.matter_code else None,
-        tasks=cases.ready_tasks_of(session, instance.id),
-        forms=_completed_forms(session, instance, events),
+        tasks=sorted(tasks, key=lambda r: r.id),
+        forms=forms,
         evidence=records.evidence_of(session, instance.id),
         events=events,
+        names=full_names(session, {e.actor for e in events} | {r.assignee for r in tasks}
+                         | {instance.created_by} | {v for kind, v in mentioned if kind == "user"}),
+        matters=matter_names(session, {instance.matter_code} | {v for kind, v in mentioned if kind == "matter"}),
+        field_labels={(task_id, f.id): f.label for task_id, row in rows.items()
+                      for f in fields_of(_task_spec(specs, row.process_id, row.spec_id)) if f.type == "file"},
     )
 
 
-def _completed_forms(session: Session, instance: Instance, events: list[AuditEvent]) -> list[CompletedForm]:
-    rows = {r.task_id: r for r in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))}
-    specs = deployment.specs.get(session, instance.model_version, instance.process_id)
+def _completed_forms(specs: deployment.ProcessSpecs, rows: dict[str, HumanTask],
+                     events: list[AuditEvent]) -> list[CompletedForm]:
     forms = []
     for event in events:
         if event.action != "task.complete":

@@ -1,0 +1,111 @@
+"""Every route for every demo role, against a table written out by hand; and CSRF on every POST."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from workflows import records
+from workflows.db import session_scope
+from workflows.models import Instance
+
+from .conftest import FILING, Auth, complete, csrf_token, start_case
+from .support import tiny_png
+
+USERS = ["anonymous", "officer1", "officer2", "officer3", "officer4", "head", "reviewer", "director", "office",
+         "designer", "manager", "admin"]
+
+# Case A waits for the unit head's filing approval (an unclaimed task of the social-organisation unit);
+# case B waits for officer1's evidence. Both belong to officer1's unit.
+# method, path, then the expected status for each user in the order of USERS.
+#                                                              anon off1 off2 off3 off4 head revw dirc offc desg mngr admn
+TABLE = [
+    ("GET", "/health",                                         200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/static/css/app.css",                             200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/login",                                          200, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "/",                                               302, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/cases/new",                                      302, 200, 200, 403, 200, 403, 403, 403, 403, 403, 403, 403),
+    ("GET", "/cases/{a}",                                      302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 403),
+    ("GET", "/cases/999",                                      302, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "/cases/{a}/evidence/{sha}",                       302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 403),
+    ("GET", "/cases/{a}/evidence/{missing}",                   302, 404, 404, 404, 403, 404, 403, 404, 403, 403, 404, 403),
+    ("GET", "/tasks/{a_filing}",                               302, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("GET", "/tasks/{a_filing}/done",                          302, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("GET", "/tasks/{a_approval}",                             302, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "/tasks/{b_evidence}",                             302, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("GET", "/tasks/no-such-task",                             302, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("POST", "/tasks/{a_approval}",                            302, 403, 403, 403, 403, 422, 403, 403, 403, 403, 403, 403),
+    ("POST", "/tasks/{a_approval}/claim",                      302, 403, 403, 403, 403, 302, 403, 403, 403, 403, 403, 403),
+    # the engine lets supervisors (unit heads, agency heads, administrators) release any task
+    ("POST", "/tasks/{a_approval}/unclaim",                    302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
+    ("POST", "/tasks/{b_evidence}/evidence",                   302, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", "/cases/new",                                     302, 302, 302, 403, 302, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", "/language",                                      302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    ("POST", "/login",                                         422, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    ("POST", "/logout",                                        302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+]
+
+# What each POST sends besides its CSRF token.
+BODIES = {
+    "/tasks/{b_evidence}/evidence": lambda: {"field": "photos", "file": (io.BytesIO(tiny_png(3)), "photo.png")},
+    "/cases/new": lambda: {"matter_code": "MZ-CF-0002", "party_name": "某协会"},
+    "/language": lambda: {"lang": "en"},
+    "/login": lambda: {"username": "officer1", "password": "wrong"},
+}
+
+
+def build_state(settings) -> dict[str, str]:
+    """Case A at the filing approval, case B at evidence gathering, and one piece of evidence on A."""
+    a = start_case(settings)
+    a_approval = complete(settings, "officer1", a.task_id, FILING)[0]
+    b = start_case(settings, party="某某基金会")
+    b_approval = complete(settings, "officer1", b.task_id, FILING)[0]
+    b_evidence = complete(settings, "head", b_approval, {"approved": "yes"})[0]
+    with session_scope(settings) as session:
+        evidence = records.store_evidence(session, records.evidence_store(settings), io.BytesIO(tiny_png(1)),
+                                          "photo.png", "officer1", session.get(Instance, a.instance_id))
+    return {"a": str(a.instance_id), "a_filing": a.task_id, "a_approval": a_approval, "b_evidence": b_evidence,
+            "sha": evidence.sha256, "missing": "0" * 64}
+
+
+def test_the_table_names_every_route(app):
+    urls = app.url_map.bind("localhost")
+    covered = {(method, urls.match(path.format_map(EXAMPLE), method=method)[0]) for method, path, *_ in TABLE}
+    routes = {(method, rule.endpoint) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes - covered == set()
+
+
+EXAMPLE = {"a": 1, "sha": "a" * 64, "missing": "0" * 64, "a_filing": "t", "a_approval": "t", "b_evidence": "t"}
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_every_route_answers_each_role_as_the_table_says(app, client, app_settings, username):
+    state = build_state(app_settings)
+    if username != "anonymous":
+        assert Auth(client).login(username).status_code == 302
+    column = USERS.index(username)
+    got, want = {}, {}
+    for method, path, *expected in TABLE:
+        url = path.format(**state)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            token = csrf_token(client, "/login" if username == "anonymous" else "/")
+            response = client.post(url, data={**BODIES.get(path, dict)(), "_csrf_token": token},
+                                   content_type="multipart/form-data")
+        got[(method, path)], want[(method, path)] = response.status_code, expected[column]
+    assert got == want
+
+
+@pytest.mark.parametrize("username", ["anonymous", "officer1"])
+def test_every_post_without_a_csrf_token_is_refused(app, client, username):
+    if username != "anonymous":
+        Auth(client).login(username)
+    posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) >= 8
+    for rule in posts:
+        path = rule.rule.replace("<task_id>", "some-task")
+        response = client.post(path, data={"lang": "en", "username": "officer1", "password": "demo1234"})
+        assert response.status_code == 400, path
+        assert "安全校验" in response.get_data(as_text=True)
