@@ -26,7 +26,6 @@ from .runtime import as_aware, evaluate, load_workflow, new_workflow, today
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-SUPERVISORS = {"unit_head", "agency_head", "admin"}
 SYSTEM_USER = "system"
 
 
@@ -47,6 +46,8 @@ def next_case_no(session: Session, pattern: str) -> str:
 def start_case(session: Session, settings: Settings, actor: User, process_id: str,
                data: dict[str, Any] | None = None) -> Instance:
     """Start ``process_id`` on the current model set; the case belongs to the actor's unit."""
+    for role in actor.role_ids:  # no valid credential, no enforcement: filing included
+        require_credential(actor, role, today())
     version = deployment.current_version(session)
     if version is None:
         raise NotFound("no model set is deployed yet: run `sanxiang deploy bpmn/`")
@@ -92,7 +93,7 @@ def complete_task(session: Session, actor: User, task_id: str, data: dict[str, A
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None or task.state != TaskState.READY:
         raise TaskNotReady("该任务已由他人办理或已不再需要办理")
-    clean, errors = validate_form(fields_of(task.task_spec), data, task.data, DbLookups(session))
+    clean, errors = validate_form(fields_of(task.task_spec), data, task.data, DbLookups(session, instance.unit_id))
     if errors:
         raise FormInvalid(errors)
     task.data.update(clean, last_actor=actor.username)
@@ -190,7 +191,7 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: s
     instance.updated_at = clock.now()
     instance.next_timer_at = None if instance.status == "completed" else timers.next_due(workflow)
     data = workflow.last_task.data if workflow.last_task is not None else {}
-    instance.matter_code = data.get("matter_code", instance.matter_code)
+    instance.matter_code = data.get("matter") or data.get("matter_code") or instance.matter_code
     instance.party_name = data.get("party_name", instance.party_name)
     try:
         session.flush()  # the version check: a concurrent change of this case fails here
@@ -290,8 +291,11 @@ def claim(session: Session, actor: User, task_id: str) -> HumanTask:
 
 def unclaim(session: Session, actor: User, task_id: str) -> HumanTask:
     row = ready_task(session, task_id)
-    if row.assignee != actor.username and not (actor.role_ids & SUPERVISORS):
-        raise NotAllowed("只能退回自己认领的任务")
+    if row.assignee != actor.username:
+        try:
+            _require_supervisor(actor, session.get(Instance, row.instance_id))
+        except NotAllowed:
+            raise NotAllowed("只能退回自己认领的任务") from None
     row.assignee = None
     session.flush()
     audit.record(session, actor.username, "task.unclaim", instance_id=row.instance_id, task_id=task_id, name=row.name)
@@ -387,10 +391,11 @@ def retry(session: Session, actor: User, instance_id: int, data_patch: dict[str,
 # --- lookups for form validation ------------------------------------------------------------------
 
 class DbLookups:
-    """Form validation's view of the world, as of today."""
+    """Form validation's view of the world, as of today, for a case of ``unit_id``."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, unit_id: int):
         self.session = session
+        self.unit_id = unit_id
 
     def user_problem(self, username: str, role: str) -> str | None:
         user = self.session.scalars(select(User).where(User.username == username, User.active.is_(True))).unique().first()
@@ -398,6 +403,8 @@ class DbLookups:
             return "没有这个用户"
         if role not in user.role_ids:
             return f"{user.full_name}不具有{role_def(role).label_zh}角色"
+        if role_def(role).unit_scoped and user.unit_id != self.unit_id:
+            return f"{user.full_name}不属于本案承办科室"
         if role_def(role).needs_credential and user.valid_credential(today()) is None:
             return f"{user.full_name}没有当日有效的行政执法证件"
         return None

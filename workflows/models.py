@@ -206,7 +206,7 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(60))
-    instance: Mapped[Instance] = relationship(lazy="raise")
+    instance: Mapped[Instance] = relationship()
     __table_args__ = (
         Index("ix_human_task_assignee", "assignee", "state", "due_at"),
         Index("ix_human_task_pool", "role_id", "state", "unit_id", "due_at"),

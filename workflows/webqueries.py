@@ -165,7 +165,7 @@ def start_case(session: Session, settings: Settings, actor: User, process_id: st
     """Open a penalty case: filing is enforcement, so it needs a credential valid today."""
     require_credential(actor, FILING_ROLE, today())
     instance = cases.start_case(session, settings, actor, process_id,
-                                {"matter_code": matter_code, "party_name": party_name})
+                                {"matter": matter_code, "matter_code": matter_code, "party_name": party_name})
     mine = [row for row in cases.ready_tasks_of(session, instance.id) if cases.may_act(actor, row)]
     return Started(instance, mine[0] if mine else None)
 

@@ -113,9 +113,11 @@ def test_a_task_completed_meanwhile_is_reported_and_nothing_is_doubled(client, a
 
 def test_an_officer_without_a_valid_credential_sees_why_and_cannot_act(client, auth, app_settings):
     with session_scope(app_settings) as session:
-        instance = cases.start_case(session, app_settings, get_user(session, "officer3"), PROCESS,
+        filer = get_user(session, "officer1")
+        instance = cases.start_case(session, app_settings, filer, PROCESS,
                                     {"matter_code": "MZ-CF-0001", "party_name": "某协会"})
         task_id = cases.ready_tasks_of(session, instance.id)[0].task_id
+        cases.unclaim(session, filer, task_id)  # back to the unit's pool, where officer3 finds it
     auth.login("officer3")
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "您不能办理这项任务" in page and "没有当日有效的行政执法证件" in page and "<fieldset disabled>" in page

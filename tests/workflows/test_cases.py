@@ -235,3 +235,26 @@ def test_concurrent_completions_of_one_task_have_exactly_one_winner(approval, se
         assert session.get(Instance, instance_id).lock_version == version + 1
         completions = [e for e in audit.events_of(session, instance_id) if e.action == "task.complete"]
         assert len(completions) == 1 and audit.verify(session) == []
+
+
+def test_an_officer_without_a_valid_credential_cannot_file_a_case(approval, settings):
+    with pytest.raises(CredentialRequired):
+        start(approval, settings, who="zhao")
+
+
+def test_the_second_officer_must_belong_to_the_cases_unit(approval, settings):
+    instance = start(approval, settings)
+    with pytest.raises(FormInvalid) as invalid:
+        cases.complete_task(approval, get_user(approval, "zhang"), only_task(approval, instance).task_id,
+                            FILING | {"second_officer": "sun"})
+    assert invalid.value.errors == {"second_officer": ["协办执法人员：孙七不属于本案承办科室"]}
+
+
+def test_only_the_cases_own_unit_head_may_release_someone_elses_claim(approval, settings):
+    instance = start(approval, settings)
+    row = only_task(approval, instance)
+    cases.claim(approval, get_user(approval, "zhang"), row.task_id)
+    with pytest.raises(NotAllowed):
+        cases.unclaim(approval, get_user(approval, "qian"), row.task_id)  # another unit's head
+    cases.unclaim(approval, get_user(approval, "wang"), row.task_id)
+    assert row.assignee is None
