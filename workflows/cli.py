@@ -17,6 +17,7 @@ from sqlalchemy import select
 from . import audit, cases, deployment, inbox, records
 from .bootstrap import init_database
 from .db import session_scope
+from .demo import load_demo
 from .errors import EngineError, FormInvalid, ValidationFailed
 from .layout import layout_file
 from .models import HolidayOverride, HumanTask
@@ -77,8 +78,7 @@ def init(demo):
     with session_scope(settings) as session:
         init_database(settings, session)
         if demo:
-            from .demo import load_demo
-            load_demo(session)
+            load_demo(session, settings)
     click.echo(f"database ready: {settings.database_url}")
 
 

@@ -1,5 +1,5 @@
 """Demo data for `sanxiang init --demo`: the bureau's sections, a person for every role, the
-civil-affairs enforcement catalogue, and the bpmn/ model set deployed."""
+civil-affairs enforcement catalogue, the bpmn/ model set deployed, and cases at several stages."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,9 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import deployment
+from .demo_cases import create_demo_cases
 from .models import Matter, User
 from .people import add_credential, add_user, ensure_unit
 from .runtime import today
+from .settings import Settings
 
 DEMO_PASSWORD = "demo1234"
 MODELS = Path(__file__).resolve().parent.parent / "bpmn"
@@ -54,8 +56,8 @@ MATTERS = [
 ]
 
 
-def load_demo(session: Session) -> None:
-    """Add the demo people, catalogue and models (skipped when already there)."""
+def load_demo(session: Session, settings: Settings, *, with_cases: bool = True) -> None:
+    """Add the demo people, catalogue, models and cases (each skipped when already there)."""
     if session.scalars(select(User.id).where(User.username == "officer1")).first() is None:
         for code, name in UNITS:
             ensure_unit(session, code, name)
@@ -70,6 +72,6 @@ def load_demo(session: Session) -> None:
             session.add(Matter(code=code, name=name, field=field, legal_basis=basis, penalty=penalty,
                                serious=serious))
         session.flush()
-    files = deployment.read_model_files([MODELS])
-    if files:
-        deployment.deploy(session, files, "system")
+    deployment.deploy(session, deployment.read_model_files([MODELS]), "system")
+    if with_cases:
+        create_demo_cases(session, settings)

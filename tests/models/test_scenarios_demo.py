@@ -18,7 +18,7 @@ def db(settings, frozen_clock):
     """A database holding the demo people and catalogue, with the models deployed."""
     with session_scope(settings) as session:
         init_database(settings, session)
-        load_demo(session)
+        load_demo(session, settings, with_cases=False)
     with session_scope(settings) as session:
         yield session
 

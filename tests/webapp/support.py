@@ -29,7 +29,7 @@ def build_demo_database(folder: Path) -> Path:
         patch.setattr(demo, "MODELS", WEB_BPMN)
         with session_scope(settings) as session:
             init_database(settings, session)
-            demo.load_demo(session)
+            demo.load_demo(session, settings, with_cases=False)
     get_engine(settings.database_url).dispose()
     return folder / "sanxiang.db"
 
