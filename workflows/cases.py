@@ -22,7 +22,7 @@ from .errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFou
 from .forms import FieldSpec, fields_of, validate_form
 from .models import CaseCounter, Evidence, HumanTask, Instance, Matter, User
 from .people import ROLE_BY_LANE, get_user, require_credential, role_def
-from .runtime import as_aware, evaluate, load_workflow, new_workflow, today
+from .runtime import as_aware, current_data, evaluate, load_workflow, new_workflow, today
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,9 @@ def _advance(session: Session, instance: Instance, workflow: BpmnWorkflow, actor
     else:
         if workflow.completed:
             instance.status = "completed"
+    fired = sorted({t.task_spec.bpmn_id for t in done if timers.is_timer(t)})
+    if fired:  # due timers fire in whichever unit of work reaches them first, worker or user
+        audit.record(session, SYSTEM_USER, "timer.fire", instance_id=instance.id, elements=fired)
     for task in done:
         if task.task_spec.bpmn_id == disclosure.HOOK_ELEMENT and task.state == TaskState.COMPLETED:
             disclosure.write(session, instance, task.workflow.spec.name, task.data)
@@ -190,7 +193,7 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: s
     instance.state = serialization.dumps(workflow)
     instance.updated_at = clock.now()
     instance.next_timer_at = None if instance.status == "completed" else timers.next_due(workflow)
-    data = workflow.last_task.data if workflow.last_task is not None else {}
+    data = current_data(workflow)
     instance.matter_code = data.get("matter") or data.get("matter_code") or instance.matter_code
     instance.party_name = data.get("party_name", instance.party_name)
     try:
@@ -261,15 +264,9 @@ def _due(task, expression: str | None):
 
 # --- timers -----------------------------------------------------------------------------------
 
-def fire_timers(session: Session, instance: Instance) -> list[str]:
-    """Let the case's due timers fire (an audited act of the system user); return the fired elements."""
-    workflow = load_workflow(session, instance)
-    waiting = [workflow.get_task_from_id(UUID(task_id)) for task_id in timers.waiting_timers(workflow)]
-    _advance(session, instance, workflow, SYSTEM_USER)
-    fired = sorted({t.task_spec.bpmn_id for t in waiting if t.state == TaskState.COMPLETED})
-    if fired:
-        audit.record(session, SYSTEM_USER, "timer.fire", instance_id=instance.id, elements=fired)
-    return fired
+def fire_timers(session: Session, instance: Instance) -> None:
+    """Let the case's due timers fire; :func:`_advance` audits them as acts of the system user."""
+    _advance(session, instance, load_workflow(session, instance), SYSTEM_USER)
 
 
 # --- claiming and assignment ------------------------------------------------------------------

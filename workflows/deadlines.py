@@ -40,7 +40,7 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = _rules(
     DeadlineRule("preservation_decision", 7, "working_days", "先行登记保存处理决定", "行政处罚法第56条"),
     DeadlineRule("statement_defence", 5, "working_days", "陈述申辩期限", "民政部令第68号第23条"),
     DeadlineRule("hearing_request", 5, "working_days", "听证申请期限", "行政处罚法第64条"),
-    DeadlineRule("hearing_notice", 7, "days", "听证通知提前期", "行政处罚法第64条"),
+    DeadlineRule("hearing_notice", 7, "working_days", "听证通知提前期", "行政处罚法第64条、第85条"),
     DeadlineRule("case_decision", 90, "days", "案件办理期限", "行政处罚法第60条"),
     DeadlineRule("case_decision_extension", 30, "days", "案件办理延长期限", "民政部令第68号第31条"),
     DeadlineRule("service", 7, "working_days", "决定书送达期限", "行政处罚法第61条"),

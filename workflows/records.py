@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .errors import NotFound
+from .errors import InstanceNotActive, NotFound
 from .evidence import DEFAULT_ALLOWED_TYPES, EvidenceStore, LocalEvidenceStore, StoredObject
 from .models import Evidence, EvidenceLink, Instance
 from .settings import Settings
@@ -19,7 +19,11 @@ def evidence_store(settings: Settings) -> EvidenceStore:
 
 def store_evidence(session: Session, store: EvidenceStore, stream: BinaryIO, filename: str, actor: str,
                    instance: Instance, task_id: str | None = None, field_id: str | None = None) -> Evidence:
-    """Stream a file into the store and link it to the case (and task); the hash is audited."""
+    """Stream a file into the store and link it to the case (and task); the hash is audited.
+
+    A closed case's file is complete: nothing is added after archiving (MCA-68 Art. 51)."""
+    if instance.status in ("completed", "terminated"):
+        raise InstanceNotActive(f"案件{instance.case_no}已结案归档，不能再添加证据")
     stored: StoredObject = store.put(stream, filename)
     row = session.get(Evidence, stored.sha256)
     if row is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -86,6 +87,16 @@ def load_workflow(session: Session, instance: Instance) -> BpmnWorkflow:
     workflow = serialization.loads(instance.state, specs.spec, specs.subprocess_specs)
     workflow.script_engine = script_engine(session)
     return workflow
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The case data as of its latest step: the data of the element most recently completed or readied.
+
+    ``workflow.last_task`` may be one of SpiffWorkflow's internal tasks (a boundary-event join) whose
+    data is stale, so it is not used.
+    """
+    steps = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY) if t.task_spec.bpmn_id]
+    return max(steps, key=lambda t: t.last_state_change).data if steps else {}
 
 
 def evaluate(task, expression: str) -> Any:

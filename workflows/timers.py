@@ -28,14 +28,17 @@ class _ClockedDatetime(datetime):
 spiff_timer.datetime = _ClockedDatetime
 
 
+def is_timer(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
     """Due moments of the timers the case waits on, by task id (unevaluated timers count as due now)."""
     due = {}
     for task in workflow.event_manager.tasks.values():
-        definition = task.task_spec.event_definition
-        if not isinstance(definition, TimerEventDefinition):
+        if not is_timer(task):
             continue
-        value = definition.details(task).value
+        value = task.task_spec.event_definition.details(task).value
         due[str(task.id)] = _parse(value) if value else clock.now()
     return due
 

@@ -10,7 +10,7 @@ EXPECTED = {
     "preservation_decision": (7, "working_days"),
     "statement_defence": (5, "working_days"),
     "hearing_request": (5, "working_days"),
-    "hearing_notice": (7, "days"),
+    "hearing_notice": (7, "working_days"),  # APL Art. 85: "seven days" are working days
     "case_decision": (90, "days"),
     "case_decision_extension": (30, "days"),
     "service": (7, "working_days"),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from tests.conftest import bpmn
 from webapp.cli import main
 from workflows import audit, cases, deployment, inbox, records
-from workflows.errors import FormInvalid
+from workflows.errors import FormInvalid, InstanceNotActive
 from workflows.evidence import EvidenceTypeNotAllowed
 from workflows.people import get_user
 
@@ -75,3 +75,10 @@ def test_verify_names_changed_and_vanished_evidence(db, settings, case, monkeypa
     assert result.exit_code == 1
     assert f"evidence {photo.sha256}: changed" in result.output
     assert f"evidence {text.sha256}: missing" in result.output
+
+
+def test_nothing_is_added_to_a_closed_case(db, settings, case):
+    cases.terminate(db, get_user(db, "wang"), case.id, "撤销立案")
+    with pytest.raises(InstanceNotActive):
+        records.store_evidence(db, records.evidence_store(settings), io.BytesIO(png()), "late.png", "zhang", case)
+    assert records.evidence_of(db, case.id) == []
