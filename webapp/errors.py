@@ -12,6 +12,7 @@ from workflows.errors import Conflict, CredentialRequired, EngineError, Instance
 
 from . import db
 from .access import no_credential_message
+from .i18n import localize
 
 log = logging.getLogger(__name__)
 
@@ -60,5 +61,5 @@ def _engine_error(exc: EngineError):
     if isinstance(exc, NotFound):
         return error_page(404)
     if isinstance(exc, (Conflict, InstanceNotActive)):
-        return error_page(409, str(exc))
-    return error_page(422, str(exc))
+        return error_page(409, localize(exc.args[0]))
+    return error_page(422, localize(exc.args[0]))

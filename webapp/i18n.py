@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 
+from workflows.messages import Message
 from workflows.models import HumanTask
 
 from .extensions import babel
@@ -54,6 +55,13 @@ def show_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, DATE_FORMATS[language()][1])
+
+
+def localize(text: str) -> str:
+    """An engine sentence in the interface language: its template is the catalog's msgid."""
+    if isinstance(text, Message):
+        return gettext(text.template, **{k: localize(v) if isinstance(v, str) else v for k, v in text.params.items()})
+    return text
 
 
 def task_name(row: HumanTask) -> str:

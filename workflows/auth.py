@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from . import audit, clock
 from .models import User
 from .people import check_password
+from .messages import Message
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -32,14 +33,14 @@ def authenticate(session: Session, username: str, password: str, source: str = "
     now = clock.now()
     if user is not None and user.locked_until is not None and user.locked_until > now:
         audit.record(session, username, "auth.locked", source=source)
-        return SignIn(None, "登录失败次数过多，账户已暂时锁定，请15分钟后再试")
+        return SignIn(None, Message("登录失败次数过多，账户已暂时锁定，请15分钟后再试"))
     if user is None or not user.active or not check_password(user, password):
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILURES:
                 user.locked_until, user.failed_logins = now + LOCK_FOR, 0
         audit.record(session, username, "auth.fail", source=source)
-        return SignIn(None, "用户名或密码错误")
+        return SignIn(None, Message("用户名或密码错误"))
     user.failed_logins, user.locked_until = 0, None
     audit.record(session, username, "auth.login", source=source)
     return SignIn(user)

@@ -24,6 +24,7 @@ from .models import CaseCounter, Evidence, HumanTask, Instance, Matter, User
 from .people import ROLE_BY_LANE, get_user, require_credential, role_def
 from .runtime import as_aware, current_data, evaluate, load_workflow, new_workflow, today
 from .settings import Settings
+from .messages import Message
 
 log = logging.getLogger(__name__)
 SYSTEM_USER = "system"
@@ -92,7 +93,7 @@ def complete_task(session: Session, actor: User, task_id: str, data: dict[str, A
     workflow = load_workflow(session, instance)
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None or task.state != TaskState.READY:
-        raise TaskNotReady("该任务已由他人办理或已不再需要办理")
+        raise TaskNotReady(Message("该任务已由他人办理或已不再需要办理"))
     clean, errors = validate_form(fields_of(task.task_spec), data, task.data, DbLookups(session, instance.unit_id))
     if errors:
         raise FormInvalid(errors)
@@ -108,8 +109,7 @@ def ready_task(session: Session, task_id: str) -> HumanTask:
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     if row.state != "ready":
-        who = f"（{row.completed_by}）" if row.completed_by else ""
-        raise TaskNotReady(f"该任务已由他人办理{who}或已不再需要办理")
+        raise TaskNotReady(Message("该任务已由他人办理或已不再需要办理"))
     return row
 
 
@@ -118,7 +118,7 @@ def _active_instance(session: Session, instance_id: int) -> Instance:
     if instance is None:
         raise NotFound(f"case {instance_id} does not exist")
     if instance.status != "running":
-        raise InstanceNotActive(f"案件{instance.case_no}当前状态为{instance.status}，不能办理")
+        raise InstanceNotActive(Message("案件%(case_no)s当前不在办理中，不能办理", case_no=instance.case_no))
     return instance
 
 
@@ -133,7 +133,7 @@ def may_act(user: User, row: HumanTask) -> bool:
 
 def check_can_act(user: User, row: HumanTask) -> None:
     if not may_act(user, row):
-        raise NotAllowed(f"{user.full_name}不能办理任务“{row.name}”")
+        raise NotAllowed(Message("%(user)s不能办理任务“%(task)s”", user=user.full_name, task=row.name))
     require_credential(user, row.role_id, today())
 
 
@@ -199,7 +199,7 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: s
     try:
         session.flush()  # the version check: a concurrent change of this case fails here
     except StaleDataError:
-        raise Conflict("案件已被他人同时修改，请刷新后重试") from None
+        raise Conflict(Message("案件已被他人同时修改，请刷新后重试")) from None
     ready = {} if instance.status == "completed" else {
         str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     return _sync_rows(session, instance, ready, actor, completed)
@@ -275,12 +275,12 @@ def claim(session: Session, actor: User, task_id: str) -> HumanTask:
     row = ready_task(session, task_id)
     _active_instance(session, row.instance_id)
     if row.assignee is not None:
-        raise Conflict(f"该任务已由{row.assignee}认领")
+        raise Conflict(Message("该任务已由%(user)s认领", user=row.assignee))
     check_can_act(actor, row)
     taken = session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.assignee.is_(None),
                                                     HumanTask.state == "ready").values(assignee=actor.username))
     if taken.rowcount != 1:
-        raise Conflict("该任务刚被他人认领")
+        raise Conflict(Message("该任务刚被他人认领"))
     audit.record(session, actor.username, "task.claim", instance_id=row.instance_id, task_id=task_id, name=row.name)
     session.refresh(row)
     return row
@@ -292,7 +292,7 @@ def unclaim(session: Session, actor: User, task_id: str) -> HumanTask:
         try:
             _require_supervisor(actor, session.get(Instance, row.instance_id))
         except NotAllowed:
-            raise NotAllowed("只能退回自己认领的任务") from None
+            raise NotAllowed(Message("只能退回自己认领的任务")) from None
     row.assignee = None
     session.flush()
     audit.record(session, actor.username, "task.unclaim", instance_id=row.instance_id, task_id=task_id, name=row.name)
@@ -305,7 +305,7 @@ def reassign(session: Session, actor: User, task_id: str, to_username: str) -> H
     _require_supervisor(actor, _active_instance(session, row.instance_id))
     target = get_user(session, to_username)
     if row.role_id not in target.role_ids or (row.unit_id is not None and target.unit_id != row.unit_id):
-        raise NotAllowed(f"{target.full_name}不具有该任务的角色或不属于承办科室")
+        raise NotAllowed(Message("%(user)s不具有该任务的角色或不属于承办科室", user=target.full_name))
     require_credential(target, row.role_id, today())
     previous, row.assignee = row.assignee, target.username
     session.flush()
@@ -321,19 +321,19 @@ def _require_supervisor(actor: User, instance: Instance) -> None:
         return
     if "unit_head" in actor.role_ids and actor.unit_id == instance.unit_id:
         return
-    raise NotAllowed("只有本科室承办机构负责人、机关负责人或管理员可以办理")
+    raise NotAllowed(Message("只有本科室承办机构负责人、机关负责人或管理员可以办理"))
 
 
 def _status_change(session: Session, actor: User, instance_id: int, reason: str, *, allowed: set[str],
                    new_status: str, action: str) -> Instance:
     if not reason.strip():
-        raise FormInvalid({"reason": ["请填写理由"]})
+        raise FormInvalid({"reason": [Message("请填写理由")]})
     instance = session.get(Instance, instance_id)
     if instance is None:
         raise NotFound(f"case {instance_id} does not exist")
     _require_supervisor(actor, instance)
     if instance.status not in allowed:
-        raise InstanceNotActive(f"案件{instance.case_no}当前状态为{instance.status}，不能{action}")
+        raise InstanceNotActive(Message("案件%(case_no)s当前状态不允许这项操作", case_no=instance.case_no))
     instance.status, instance.status_reason = new_status, reason.strip()
     if new_status == "terminated":
         workflow = load_workflow(session, instance)
@@ -343,7 +343,7 @@ def _status_change(session: Session, actor: User, instance_id: int, reason: str,
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict("案件已被他人同时修改，请刷新后重试") from None
+        raise Conflict(Message("案件已被他人同时修改，请刷新后重试")) from None
     if new_status == "terminated":
         _sync_rows(session, instance, {}, actor.username, None)
     audit.record(session, actor.username, f"case.{action}", instance_id=instance.id, reason=reason.strip())
@@ -368,10 +368,10 @@ def terminate(session: Session, actor: User, instance_id: int, reason: str) -> I
 def retry(session: Session, actor: User, instance_id: int, data_patch: dict[str, Any] | None = None) -> Instance:
     """Run the failed element again, after fixing its data with ``data_patch`` where needed."""
     if not actor.role_ids & {"admin", "designer"}:
-        raise NotAllowed("只有管理员或流程设计人员可以重试出错的案件")
+        raise NotAllowed(Message("只有管理员或流程设计人员可以重试出错的案件"))
     instance = session.get(Instance, instance_id)
     if instance is None or instance.status != "error":
-        raise InstanceNotActive("只有出错的案件可以重试")
+        raise InstanceNotActive(Message("只有出错的案件可以重试"))
     workflow = load_workflow(session, instance)
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.ERROR, manual=False):
         if task.task_spec.bpmn_id == instance.error_task:
@@ -397,13 +397,13 @@ class DbLookups:
     def user_problem(self, username: str, role: str) -> str | None:
         user = self.session.scalars(select(User).where(User.username == username, User.active.is_(True))).unique().first()
         if user is None:
-            return "没有这个用户"
+            return Message("没有这个用户")
         if role not in user.role_ids:
-            return f"{user.full_name}不具有{role_def(role).label_zh}角色"
+            return Message("%(user)s不具有%(role)s角色", user=user.full_name, role=role_def(role).label_zh)
         if role_def(role).unit_scoped and user.unit_id != self.unit_id:
-            return f"{user.full_name}不属于本案承办科室"
+            return Message("%(user)s不属于本案承办科室", user=user.full_name)
         if role_def(role).needs_credential and user.valid_credential(today()) is None:
-            return f"{user.full_name}没有当日有效的行政执法证件"
+            return Message("%(user)s没有当日有效的行政执法证件", user=user.full_name)
         return None
 
     def matter_exists(self, code: str) -> bool:

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from .messages import Message
+
 FIELD_TYPES = ("string", "textarea", "long", "decimal", "boolean", "date", "enum", "user", "matter", "file")
 SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 TRUE, FALSE = {"true", "1", "on", "yes", "是"}, {"false", "0", "off", "no", "否", ""}
@@ -72,24 +74,24 @@ def validate_form(fields: list[FieldSpec], submitted: dict[str, Any], current: d
                   lookups: Lookups) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Return (clean values, errors by field id). Unknown fields and edits to readonly ones are refused."""
     known = {f.id: f for f in fields}
-    errors: dict[str, list[str]] = {k: ["表单中没有这个字段"] for k in submitted if k not in known}
+    errors: dict[str, list[str]] = {k: [Message("表单中没有这个字段")] for k in submitted if k not in known}
     clean: dict[str, Any] = {}
     for f in fields:
         if f.readonly:
             if f.id in submitted and submitted[f.id] != current.get(f.id):
-                errors.setdefault(f.id, []).append(f"{f.label}为只读字段，不能修改")
+                errors.setdefault(f.id, []).append(Message("%(label)s为只读字段，不能修改", label=f.label))
             continue
         raw = submitted.get(f.id)
         values = raw if isinstance(raw, list) else ([] if _empty(raw) else [raw])
         values = [v for v in values if not _empty(v)]
         if not f.multiple and len(values) > 1:
-            errors.setdefault(f.id, []).append(f"{f.label}只能填写一个值")
+            errors.setdefault(f.id, []).append(Message("%(label)s只能填写一个值", label=f.label))
             continue
         if not values:
             if f.type == "boolean" and not f.required:
                 clean[f.id] = [] if f.multiple else False
             elif f.required:
-                errors.setdefault(f.id, []).append(f"请填写{f.label}")
+                errors.setdefault(f.id, []).append(Message("请填写%(label)s", label=f.label))
             else:
                 clean[f.id] = [] if f.multiple else None
             continue
@@ -101,7 +103,7 @@ def validate_form(fields: list[FieldSpec], submitted: dict[str, Any], current: d
             else:
                 converted.append(value)
         if f.type == "boolean" and f.required and converted and not all(converted):
-            errors.setdefault(f.id, []).append(f"必须确认：{f.label}")
+            errors.setdefault(f.id, []).append(Message("必须确认：%(label)s", label=f.label))
         if f.id not in errors:
             clean[f.id] = converted if f.multiple else converted[0]
     return clean, errors
@@ -115,7 +117,7 @@ def _convert(f: FieldSpec, value: Any, lookups: Lookups) -> tuple[Any, str | Non
     try:
         return _CONVERTERS[f.type](f, value, lookups)
     except (ValueError, TypeError, InvalidOperation):
-        return None, f"{f.label}的格式不正确"
+        return None, Message("%(label)s的格式不正确", label=f.label)
 
 
 def _text(f: FieldSpec, value: Any, _: Lookups):
@@ -123,17 +125,17 @@ def _text(f: FieldSpec, value: Any, _: Lookups):
         raise TypeError
     text = value.strip()
     if f.minlength is not None and len(text) < f.minlength:
-        return None, f"{f.label}至少需要{f.minlength}个字"
+        return None, Message("%(label)s至少需要%(n)s个字", label=f.label, n=f.minlength)
     if f.maxlength is not None and len(text) > f.maxlength:
-        return None, f"{f.label}最多{f.maxlength}个字"
+        return None, Message("%(label)s最多%(n)s个字", label=f.label, n=f.maxlength)
     return text, None
 
 
 def _ranged(f: FieldSpec, value, parse):
     if f.min is not None and value < parse(f.min):
-        return None, f"{f.label}不能小于{f.min}"
+        return None, Message("%(label)s不能小于%(limit)s", label=f.label, limit=f.min)
     if f.max is not None and value > parse(f.max):
-        return None, f"{f.label}不能大于{f.max}"
+        return None, Message("%(label)s不能大于%(limit)s", label=f.label, limit=f.max)
     return value, None
 
 
@@ -171,7 +173,7 @@ def _date(f: FieldSpec, value: Any, _: Lookups):
 
 def _enum(f: FieldSpec, value: Any, _: Lookups):
     if value not in {k for k, _ in f.options}:
-        return None, f"{f.label}的选项无效"
+        return None, Message("%(label)s的选项无效", label=f.label)
     return value, None
 
 
@@ -179,18 +181,18 @@ def _user(f: FieldSpec, value: Any, lookups: Lookups):
     if not isinstance(value, str):
         raise TypeError
     problem = lookups.user_problem(value.strip(), f.properties.get("role", ""))
-    return (None, f"{f.label}：{problem}") if problem else (value.strip(), None)
+    return (None, Message("%(label)s：%(problem)s", label=f.label, problem=problem)) if problem else (value.strip(), None)
 
 
 def _matter(f: FieldSpec, value: Any, lookups: Lookups):
     if not isinstance(value, str) or not lookups.matter_exists(value.strip()):
-        return None, f"{f.label}：执法事项目录中没有该事项"
+        return None, Message("%(label)s：执法事项目录中没有该事项", label=f.label)
     return value.strip(), None
 
 
 def _file(f: FieldSpec, value: Any, lookups: Lookups):
     if not isinstance(value, str) or not SHA256.match(value) or not lookups.evidence_exists(value):
-        return None, f"{f.label}：证据文件不存在，请重新上传"
+        return None, Message("%(label)s：证据文件不存在，请重新上传", label=f.label)
     return value, None
 
 

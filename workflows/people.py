@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import CredentialRequired, NotFound
 from .models import Credential, Role, Unit, User
+from .messages import Message
 
 
 @dataclass(frozen=True)
@@ -125,5 +126,6 @@ def require_credential(user: User, role_id: str, on: date) -> None:
     """Refuse enforcement to a user without a credential valid that day (持证上岗)."""
     if role_def(role_id).needs_credential and user.valid_credential(on) is None:
         raise CredentialRequired(
-            f"{user.full_name}（{user.username}）没有当日有效的行政执法证件，不得从事执法活动",
+            Message("%(user)s（%(username)s）没有当日有效的行政执法证件，不得从事执法活动",
+                    user=user.full_name, username=user.username),
             username=user.username, role=role_id)

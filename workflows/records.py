@@ -11,6 +11,7 @@ from .errors import InstanceNotActive, NotFound
 from .evidence import DEFAULT_ALLOWED_TYPES, EvidenceStore, LocalEvidenceStore, StoredObject
 from .models import Evidence, EvidenceLink, Instance
 from .settings import Settings
+from .messages import Message
 
 
 def evidence_store(settings: Settings) -> EvidenceStore:
@@ -23,7 +24,7 @@ def store_evidence(session: Session, store: EvidenceStore, stream: BinaryIO, fil
 
     A closed case's file is complete: nothing is added after archiving (MCA-68 Art. 51)."""
     if instance.status in ("completed", "terminated"):
-        raise InstanceNotActive(f"案件{instance.case_no}已结案归档，不能再添加证据")
+        raise InstanceNotActive(Message("案件%(case_no)s已结案归档，不能再添加证据", case_no=instance.case_no))
     stored: StoredObject = store.put(stream, filename)
     row = session.get(Evidence, stored.sha256)
     if row is None:
@@ -53,7 +54,7 @@ def read_evidence(session: Session, store: EvidenceStore, actor: str, instance: 
     link = session.scalars(select(EvidenceLink).where(EvidenceLink.instance_id == instance.id,
                                                       EvidenceLink.sha256 == sha256)).first()
     if link is None:
-        raise NotFound("该案件没有这份证据")
+        raise NotFound(Message("该案件没有这份证据"))
     chunks = store.open(sha256)
     audit.record(session, actor, "evidence.read", instance_id=instance.id, sha256=sha256)
     return link.evidence, chunks

@@ -22,6 +22,7 @@ from .models import AuditEvent, Evidence, EvidenceLink, HumanTask, Instance, Mat
 from .people import ROLE_BY_LANE, require_credential, role_def
 from .runtime import load_workflow, today
 from .settings import Settings
+from .messages import Message
 
 FILING_ROLE = "officer"
 
@@ -261,7 +262,7 @@ def _actionable(session: Session, actor: User, task_id: str) -> HumanTask:
 def _file_field(session: Session, row: HumanTask, field_id: str) -> FieldSpec:
     spec = next((f for f in cases.form_of(session, row) if f.id == field_id and f.type == "file"), None)
     if spec is None:
-        raise NotAllowed(f"任务“{row.name}”的表单中没有文件字段{field_id}")
+        raise NotAllowed(Message("任务“%(task)s”的表单中没有文件字段%(field)s", task=row.name, field=field_id))
     return spec
 
 

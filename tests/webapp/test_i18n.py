@@ -42,7 +42,7 @@ def test_chinese_dates_are_written_the_chinese_way(client, auth, case):
 
 def test_the_english_catalog_translates_every_marked_string(tmp_path):
     template = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "webapp/babel.cfg", "-k", "_l",
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "webapp/babel.cfg", "-k", "_l", "-k", "Message",
                     "--no-location", "-o", str(template), "."], cwd=ROOT, check=True, capture_output=True)
     with template.open("rb") as fh:
         wanted = {m.id for m in read_po(fh) if m.id}
@@ -52,3 +52,12 @@ def test_the_english_catalog_translates_every_marked_string(tmp_path):
     assert wanted - translated == set(), "untranslated"
     assert translated - wanted == set(), "obsolete"
     assert [problem for message in catalog for problem in message.check(catalog)] == []
+
+
+def test_the_engines_messages_follow_the_interface_language(client, auth, case):
+    auth.login("officer1")
+    post(client, "/language", {"lang": "en", "next": "/"})
+    page = post(client, f"/tasks/{case.task_id}", {"party_name": "", "_action": "complete"}).get_data(as_text=True)
+    assert "Please fill in 当事人." in page and "请填写" not in page
+    auth.logout()
+    assert "Wrong username or password." in auth.login("officer1", "wrong").get_data(as_text=True)

@@ -2,25 +2,20 @@
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from workflows import audit
 from workflows.auth import authenticate
 
 from .. import db
-from ..i18n import COOKIE, chosen_language
+from ..i18n import COOKIE, chosen_language, localize
 from ..redirects import back, local_path
 from . import bp
 from .forms import LanguageForm, SignInForm
 from .users import Staff
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
-# the engine's sign-in refusals, in the interface language
-SIGN_IN_ERRORS = {
-    "用户名或密码错误": _l("用户名或密码错误。"),
-    "登录失败次数过多，账户已暂时锁定，请15分钟后再试": _l("登录失败次数过多，账户已暂时锁定，请15分钟后再试。"),
-}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,7 +30,7 @@ def login():
     signed_in = authenticate(db.session(), form.username.data, form.password.data, source=request.remote_addr or "")
     if signed_in.user is None:
         # the failure count and its audit event are committed with this response
-        form.password.errors = [str(SIGN_IN_ERRORS.get(signed_in.error or "", signed_in.error))]
+        form.password.errors = [localize(signed_in.error)]
         return render_template("auth/login.html", form=form), 422
     language = chosen_language()
     session.clear()  # a fresh session (and CSRF token) for the signed-in user

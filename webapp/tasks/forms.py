@@ -17,6 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from workflows.forms import TRUE, FieldSpec
 from workflows.webqueries import TaskSheet, Upload
 
+from ..i18n import localize
+
 from ..choices import matter_choices
 
 RADIO_LIMIT = 4  # up to this many options show as radio buttons, more as a list
@@ -45,8 +47,8 @@ def show_errors(form: FlaskForm, errors: dict[str, list[str]]) -> list[str]:
     fields = {spec.id: field for spec, field in form.entries}
     for field_id, messages in errors.items():
         if field_id in fields:
-            fields[field_id].errors = list(messages)
-    return [m for field_id, messages in errors.items() if field_id not in fields for m in messages]
+            fields[field_id].errors = [localize(m) for m in messages]
+    return [localize(m) for field_id, messages in errors.items() if field_id not in fields for m in messages]
 
 
 def submitted_values(fields: list[FieldSpec], formdata: MultiDict) -> dict[str, Any]:
