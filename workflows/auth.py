@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
+from .messages import Message
 from .models import User
 from .people import check_password
-from .messages import Message
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)

@@ -20,11 +20,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import audit, clock, deployment, disclosure, serialization, timers
 from .errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
 from .forms import FieldSpec, fields_of, validate_form
+from .messages import Message
 from .models import CaseCounter, Evidence, HumanTask, Instance, Matter, User
 from .people import ROLE_BY_LANE, get_user, require_credential, role_def
 from .runtime import as_aware, current_data, evaluate, load_workflow, new_workflow, today
 from .settings import Settings
-from .messages import Message
 
 log = logging.getLogger(__name__)
 SYSTEM_USER = "system"
@@ -33,11 +33,12 @@ SYSTEM_USER = "system"
 # --- starting -------------------------------------------------------------------------------
 
 def next_case_no(session: Session, pattern: str) -> str:
-    """The next number of this year, unique per year (the counter row is locked while we take it)."""
+    """The next number of this pattern's series this year (the counter row is locked while we take it)."""
     year = today().year
-    counter = session.scalars(select(CaseCounter).where(CaseCounter.year == year).with_for_update()).one_or_none()
+    counter = session.scalars(select(CaseCounter).where(CaseCounter.series == pattern, CaseCounter.year == year)
+                              .with_for_update()).one_or_none()
     if counter is None:
-        counter = CaseCounter(year=year, last=0)
+        counter = CaseCounter(series=pattern, year=year, last=0)
         session.add(counter)
     counter.last += 1
     session.flush()
@@ -53,7 +54,7 @@ def start_case(session: Session, settings: Settings, actor: User, process_id: st
     if version is None:
         raise NotFound("no model set is deployed yet: run `sanxiang deploy bpmn/`")
     workflow = new_workflow(session, version, process_id)
-    case_no = next_case_no(session, settings.case_number_pattern)
+    case_no = next_case_no(session, settings.number_pattern(process_id))
     data = dict(data or {})
     start = workflow.get_next_task(state=TaskState.READY)
     start.data.update(data, case_no=case_no, filing_officer=actor.username, case_unit=actor.unit.code,

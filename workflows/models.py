@@ -157,7 +157,10 @@ class ModelFile(Base):
 
 
 class CaseCounter(Base):
+    """The last sequence number given in one numbering series (a case-number pattern) and year."""
+
     __tablename__ = "case_counter"
+    series: Mapped[str] = mapped_column(String(100), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
 

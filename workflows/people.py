@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import CredentialRequired, NotFound
-from .models import Credential, Role, Unit, User
 from .messages import Message
+from .models import Credential, Role, Unit, User
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import InstanceNotActive, NotFound
 from .evidence import DEFAULT_ALLOWED_TYPES, EvidenceStore, LocalEvidenceStore, StoredObject
+from .messages import Message
 from .models import Evidence, EvidenceLink, Instance
 from .settings import Settings
-from .messages import Message
 
 
 def evidence_store(settings: Settings) -> EvidenceStore:

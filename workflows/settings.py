@@ -8,6 +8,7 @@ This module is the one place that documents them; the README repeats the table.
 | ``SANXIANG_DATABASE_URL`` | SQLite file ``sanxiang.db`` in the instance folder (WAL) | a ``postgresql+psycopg://`` URL when several processes or machines share the data |
 | ``SANXIANG_SECRET_KEY`` | generated into ``instance/secret_key`` | signs web sessions |
 | ``SANXIANG_CASE_NUMBER_PATTERN`` | ``新民罚〔{year}〕{seq:04d}号`` | case numbers; ``{year}`` and ``{seq}`` (unique per year) |
+| ``SANXIANG_MATTER_NUMBER_PATTERN`` | ``新民公〔{year}〕{seq:04d}号`` | numbers of pre-disclosure (``pre_disclosure``) procedures |
 | ``SANXIANG_AGENCY_NAME`` | ``新市区民政局`` | the enforcing body named on records and disclosures |
 | ``SANXIANG_EVIDENCE_MAX_BYTES`` | ``209715200`` (200 MiB) | largest evidence file accepted |
 """
@@ -26,9 +27,14 @@ class Settings:
     instance_path: Path
     database_url: str
     case_number_pattern: str = "新民罚〔{year}〕{seq:04d}号"
+    matter_number_pattern: str = "新民公〔{year}〕{seq:04d}号"
     agency_name: str = "新市区民政局"
     evidence_max_bytes: int = 200 * 1024 * 1024
     secret_key: str = field(default="", repr=False)
+
+    def number_pattern(self, process_id: str) -> str:
+        """Pre-disclosure procedures are numbered apart from enforcement cases."""
+        return self.matter_number_pattern if process_id == "pre_disclosure" else self.case_number_pattern
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,6 +57,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         instance_path=instance,
         database_url=url,
         case_number_pattern=env.get(PREFIX + "CASE_NUMBER_PATTERN", Settings.case_number_pattern),
+        matter_number_pattern=env.get(PREFIX + "MATTER_NUMBER_PATTERN", Settings.matter_number_pattern),
         agency_name=env.get(PREFIX + "AGENCY_NAME", Settings.agency_name),
         evidence_max_bytes=int(env.get(PREFIX + "EVIDENCE_MAX_BYTES", Settings.evidence_max_bytes)),
         secret_key=env.get(PREFIX + "SECRET_KEY") or _instance_secret(instance),

@@ -18,11 +18,11 @@ from . import audit, cases, clock, deployment, records
 from .errors import FormInvalid, NotAllowed, NotFound
 from .evidence import EvidenceError, EvidenceStore
 from .forms import FieldSpec, fields_of
+from .messages import Message
 from .models import AuditEvent, Evidence, EvidenceLink, HumanTask, Instance, Matter, Role, TaskDraft, Unit, User
 from .people import ROLE_BY_LANE, require_credential, role_def
 from .runtime import load_workflow, today
 from .settings import Settings
-from .messages import Message
 
 FILING_ROLE = "officer"
 

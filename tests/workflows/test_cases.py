@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -258,3 +259,11 @@ def test_only_the_cases_own_unit_head_may_release_someone_elses_claim(approval, 
         cases.unclaim(approval, get_user(approval, "qian"), row.task_id)  # another unit's head
     cases.unclaim(approval, get_user(approval, "wang"), row.task_id)
     assert row.assignee is None
+
+
+def test_pre_disclosure_procedures_are_numbered_apart(approval, settings):
+    first = start(approval, settings)
+    matters = replace(settings, case_number_pattern="unused", matter_number_pattern="新民公〔{year}〕{seq:04d}号")
+    assert matters.number_pattern("pre_disclosure") == "新民公〔{year}〕{seq:04d}号"
+    assert cases.next_case_no(approval, matters.number_pattern("pre_disclosure")) == "新民公〔2026〕0001号"
+    assert start(approval, settings).case_no == "新民罚〔2026〕0002号" != first.case_no
