@@ -34,7 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=settings.secret_key, SANXIANG_SETTINGS=settings,
         CASE_PROCESS="enforcement_case", INBOX_PER_PAGE=20,
         MAX_CONTENT_LENGTH=settings.evidence_max_bytes + UPLOAD_MARGIN,
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_DURATION=timedelta(days=14),
         WTF_CSRF_FIELD_NAME="_csrf_token", WTF_CSRF_TIME_LIMIT=None,
     )

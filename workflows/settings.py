@@ -11,6 +11,7 @@ This module is the one place that documents them; the README repeats the table.
 | ``SANXIANG_MATTER_NUMBER_PATTERN`` | ``新民公〔{year}〕{seq:04d}号`` | numbers of pre-disclosure (``pre_disclosure``) procedures |
 | ``SANXIANG_AGENCY_NAME`` | ``新市区民政局`` | the enforcing body named on records and disclosures |
 | ``SANXIANG_EVIDENCE_MAX_BYTES`` | ``209715200`` (200 MiB) | largest evidence file accepted |
+| ``SANXIANG_SECURE_COOKIES`` | ``0`` | ``1`` behind HTTPS: session and remember-me cookies are sent over TLS only |
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class Settings:
     matter_number_pattern: str = "新民公〔{year}〕{seq:04d}号"
     agency_name: str = "新市区民政局"
     evidence_max_bytes: int = 200 * 1024 * 1024
+    secure_cookies: bool = False
     secret_key: str = field(default="", repr=False)
 
     def number_pattern(self, process_id: str) -> str:
@@ -60,6 +62,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         matter_number_pattern=env.get(PREFIX + "MATTER_NUMBER_PATTERN", Settings.matter_number_pattern),
         agency_name=env.get(PREFIX + "AGENCY_NAME", Settings.agency_name),
         evidence_max_bytes=int(env.get(PREFIX + "EVIDENCE_MAX_BYTES", Settings.evidence_max_bytes)),
+        secure_cookies=env.get(PREFIX + "SECURE_COOKIES", "0").strip().lower() in ("1", "true", "yes"),
         secret_key=env.get(PREFIX + "SECRET_KEY") or _instance_secret(instance),
     )
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from sqlalchemy import select
 
+from webapp import create_app
 from workflows.db import session_scope
 from workflows.models import AuditEvent, User
 from workflows.people import get_user, hash_password
 
-from .conftest import Auth, csrf_token
+from .conftest import Auth, app_config, csrf_token
 
 
 def _user(settings, username: str) -> User:
@@ -115,3 +117,11 @@ def test_the_audit_payload_of_a_sign_in_names_its_source(client, auth, app_setti
     with session_scope(app_settings, write=False) as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login")).one()
     assert event.actor == "officer1" and json.loads(event.payload)["source"] == "127.0.0.1"
+
+
+def test_behind_https_cookies_travel_over_tls_only(app_settings, translations):
+    app = create_app(app_config(replace(app_settings, secure_cookies=True), translations, TESTING=True))
+    session_cookie = [c for c in app.test_client().get("/login").headers.getlist("Set-Cookie")
+                      if c.startswith("session=")]
+    assert session_cookie and "Secure" in session_cookie[0] and "HttpOnly" in session_cookie[0]
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True

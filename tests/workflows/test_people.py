@@ -56,6 +56,8 @@ def test_settings_defaults_and_overrides(tmp_path):
     pg = load_settings({"SANXIANG_INSTANCE_PATH": str(tmp_path), "SANXIANG_DATABASE_URL": "postgresql://u@h/db",
                         "SANXIANG_CASE_NUMBER_PATTERN": "X{year}-{seq}"})
     assert pg.database_url == "postgresql+psycopg://u@h/db" and pg.case_number_pattern == "X{year}-{seq}"
+    assert not s.secure_cookies
+    assert load_settings({"SANXIANG_INSTANCE_PATH": str(tmp_path), "SANXIANG_SECURE_COOKIES": "1"}).secure_cookies
 
 
 def test_workflows_imports_no_web_package():
