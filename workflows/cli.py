@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import audit, cases, deployment, inbox, records
 from .bootstrap import init_database
@@ -137,8 +138,7 @@ def start(process_id, username, data, as_json):
 
 def _task_dict(row: HumanTask) -> dict:
     return {"task_id": row.task_id, "name": row.name, "role": row.role_id, "assignee": row.assignee,
-            "case_no": row.instance.case_no if "instance" in row.__dict__ else None,
-            "due": row.due_at.isoformat() if row.due_at else None}
+            "case_no": row.instance.case_no, "due": row.due_at.isoformat() if row.due_at else None}
 
 
 def _task_line(t: dict) -> str:
@@ -164,10 +164,9 @@ def tasks(username, as_json):
             user = get_user(session, username)
             rows = inbox.my_tasks(session, user, per_page=100).items + inbox.pool_tasks(session, user, per_page=100).items
         else:
-            rows = list(session.scalars(select(HumanTask).where(HumanTask.state == "ready").order_by(HumanTask.id)))
-            for row in rows:
-                row.instance  # noqa: B018 - loads the case number for the listing
-        out = [_task_dict(r) | {"case_no": r.instance.case_no} for r in rows]
+            rows = list(session.scalars(select(HumanTask).options(joinedload(HumanTask.instance))
+                                        .where(HumanTask.state == "ready").order_by(HumanTask.id)))
+        out = [_task_dict(r) for r in rows]
     _print(out, as_json, lambda o: "\n".join(_task_line(t) for t in o) or "no ready tasks")
 
 
