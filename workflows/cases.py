@@ -195,7 +195,7 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, actor: s
     instance.updated_at = clock.now()
     instance.next_timer_at = None if instance.status == "completed" else timers.next_due(workflow)
     data = current_data(workflow)
-    instance.matter_code = data.get("matter") or data.get("matter_code") or instance.matter_code
+    instance.matter_code = data.get("matter_code") or instance.matter_code
     instance.party_name = data.get("party_name", instance.party_name)
     try:
         session.flush()  # the version check: a concurrent change of this case fails here

@@ -89,7 +89,7 @@ def penalty_record(session: Session, instance: Instance, data: dict[str, Any]) -
         "unit": unit.name if unit else "",
         "party": redact_name(data.get("party_name", ""), data.get("party_type")),
         "party_type": data.get("party_type"),
-        "matter": _matter_label(session, data.get("matter") or data.get("matter_code")),
+        "matter": _matter_label(session, data.get("matter_code")),
         "facts": scrub(data.get("disclosure_facts"), data),
         "legal_basis": scrub(data.get("disclosure_basis"), data),
         "decision": scrub(data.get("disclosure_decision_text") or data.get("decision_text"), data),

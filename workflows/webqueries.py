@@ -20,7 +20,7 @@ from .evidence import EvidenceError, EvidenceStore
 from .forms import FieldSpec, fields_of
 from .messages import Message
 from .models import AuditEvent, Evidence, EvidenceLink, HumanTask, Instance, Matter, Role, TaskDraft, Unit, User
-from .people import ROLE_BY_LANE, require_credential, role_def
+from .people import ROLE_BY_LANE, role_def
 from .runtime import load_workflow, today
 from .settings import Settings
 
@@ -163,10 +163,9 @@ class Started:
 
 def start_case(session: Session, settings: Settings, actor: User, process_id: str,
                matter_code: str, party_name: str) -> Started:
-    """Open a penalty case: filing is enforcement, so it needs a credential valid today."""
-    require_credential(actor, FILING_ROLE, today())
+    """Open a penalty case (the engine refuses a filing officer without a valid credential)."""
     instance = cases.start_case(session, settings, actor, process_id,
-                                {"matter": matter_code, "matter_code": matter_code, "party_name": party_name})
+                                {"matter_code": matter_code, "party_name": party_name})
     mine = [row for row in cases.ready_tasks_of(session, instance.id) if cases.may_act(actor, row)]
     return Started(instance, mine[0] if mine else None)
 

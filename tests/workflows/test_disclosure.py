@@ -43,7 +43,7 @@ def test_write_builds_a_redacted_record_and_audits_it(db, settings):
     deployment.deploy(db, {"approval.bpmn": bpmn("approval.bpmn")}, "designer")
     instance = cases.start_case(db, settings, get_user(db, "zhang"), "approval", {"party_name": "李某某"})
     data = {"party_name": "李小明", "party_type": "natural_person", "party_id_number": "110105199003071234",
-            "party_phone": "13912345678", "party_address": "新市区幸福路8号3单元", "matter": "MZ-CF-0001",
+            "party_phone": "13912345678", "party_address": "新市区幸福路8号3单元", "matter_code": "MZ-CF-0001",
             "disclosure_facts": "当事人李小明（电话13912345678，住新市区幸福路8号3单元）出借登记证书", "disclosure_basis": "第三十条",
             "disclosure_decision_text": "警告", "penalty_type": "warning", "fine_amount": Decimal("2000"),
             "decision_date": date(2026, 10, 15), "publish": True, "agency_name": "新市区民政局"}
