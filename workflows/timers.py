@@ -32,15 +32,11 @@ def is_timer(task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
-def waiting_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
-    """Due moments of the timers the case waits on, by task id (unevaluated timers count as due now)."""
-    due = {}
-    for task in workflow.event_manager.tasks.values():
-        if not is_timer(task):
-            continue
-        value = task.task_spec.event_definition.details(task).value
-        due[str(task.id)] = _parse(value) if value else clock.now()
-    return due
+def next_due(workflow: BpmnWorkflow) -> datetime | None:
+    """The earliest due moment of the timers the case waits on (an unevaluated timer counts as due now)."""
+    due = [_parse(t.task_spec.event_definition.details(t).value) for t in workflow.event_manager.tasks.values()
+           if is_timer(t)]
+    return min(due, default=None)
 
 
 def _parse(value) -> datetime:
@@ -48,10 +44,6 @@ def _parse(value) -> datetime:
     if isinstance(moment, datetime):
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return clock.now()
-
-
-def next_due(workflow: BpmnWorkflow) -> datetime | None:
-    return min(waiting_timers(workflow).values(), default=None)
 
 
 def claim_due(session: Session, limit: int) -> list[Instance]:
