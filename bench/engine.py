@@ -22,10 +22,11 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import cases, deployment, inbox, people
+from workflows.domain import cases, inbox, people, tasks
+from workflows.design import deployment
 from workflows.bootstrap import init_database
-from workflows.db import session_scope
-from workflows.settings import load_settings
+from workflows.core.db import session_scope
+from workflows.core.settings import load_settings
 
 MODEL = Path(__file__).with_name("six_steps.bpmn")
 STEPS = 6
@@ -66,12 +67,12 @@ def ours(n: int) -> float:
         for _ in range(n):
             with session_scope(settings) as session:
                 officer = people.get_user(session, "officer")
-                instance = cases.start_case(session, settings, officer, "six_steps", {"party_name": "某协会"})
-                [task_id] = [row.task_id for row in inbox.case_tasks(session, instance.id)]
+                instance = cases.start(session, settings, officer, "six_steps", {"party_name": "某协会"}).instance
+                [task_id] = [row.task_id for row in cases.ready_tasks_of(session, instance.id)]
             for step in range(1, STEPS + 1):
                 with session_scope(settings) as session:
                     officer = people.get_user(session, "officer")
-                    outcome = cases.complete_task(session, officer, task_id, {f"note{step}": "已记录"})
+                    outcome = tasks.complete_or_raise(session, officer, task_id, {f"note{step}": "已记录"})
                     task_id = outcome.next_tasks[0].task_id if outcome.next_tasks else None
             assert outcome.instance.status == "completed"
         return n / (time.perf_counter() - started)

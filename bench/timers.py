@@ -18,11 +18,13 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, insert, select, text
 
-from workflows import cases, clock, deployment, people
+from workflows.domain import cases, people
+from workflows.core import clock
+from workflows.design import deployment
 from workflows.bootstrap import init_database
-from workflows.db import session_scope
-from workflows.models import AuditEvent, HumanTask, Instance
-from workflows.settings import load_settings
+from workflows.core.db import session_scope
+from workflows.core.models import AuditEvent, HumanTask, Instance
+from workflows.core.settings import load_settings
 from workflows.worker import run_worker
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -41,8 +43,8 @@ def prepare(settings, n: int) -> None:
             deployment.deploy(session, {MODEL.name: MODEL.read_bytes()}, "bench")
         session.execute(text("DELETE FROM human_task; DELETE FROM audit_event WHERE action = 'timer.fire';"
                              "DELETE FROM audit_chain WHERE name <> 'system'; DELETE FROM instance"))
-        template = cases.start_case(session, settings, people.get_user(session, "officer"), "timed",
-                                    {"decision_date": date(2026, 9, 30)})
+        template = cases.start(session, settings, people.get_user(session, "officer"), "timed",
+                                    {"decision_date": date(2026, 9, 30)}).instance
         session.flush()
         copies = [_copy(template, n) for n in range(2, n + 1)]
         session.execute(insert(Instance), copies)

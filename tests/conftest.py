@@ -12,12 +12,13 @@ from sqlalchemy import create_engine, text
 
 from argon2 import PasswordHasher
 
-from workflows import clock, people
+from workflows.core import clock
+from workflows.domain import people
 from workflows.bootstrap import init_database
-from workflows.db import session_scope
-from workflows.models import Matter
-from workflows.people import add_credential, add_user, ensure_unit
-from workflows.settings import load_settings
+from workflows.core.db import session_scope
+from workflows.core.models import Matter
+from workflows.domain.people import add_credential, add_user, ensure_unit
+from workflows.core.settings import load_settings
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 PG_URL = os.environ.get("SANXIANG_TEST_DATABASE_URL", "")

@@ -4,16 +4,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Flask, g, jsonify
+from flask import Flask, current_app, g, jsonify
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from workflows import clock
-from workflows.inbox import open_count as count_open_tasks
-from workflows.settings import load_settings
+from workflows.core import clock
+from workflows.domain.cases import may_start
+from workflows.domain.inbox import open_count as count_open_tasks
+from workflows.core.settings import load_settings
 
 from . import db, errors, i18n, labels, markdown
-from .access import may_start_cases
 from .evidence import UPLOAD_MARGIN, size_text
 from .extensions import csrf, login_manager
 
@@ -84,7 +84,12 @@ def _layout() -> dict:
             g.open_count = count_open_tasks(db.session(), user)
         return g.open_count
 
-    return {"me": user, "open_count": open_count, "nav_start_case": may_start_cases(user)}
+    def nav_start_case() -> bool:
+        if "may_start" not in g:
+            g.may_start = may_start(db.session(), user, current_app.config["CASE_PROCESS"])
+        return g.may_start
+
+    return {"me": user, "open_count": open_count, "nav_start_case": nav_start_case}
 
 
 def _security_headers(response):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from wtforms.fields.choices import SelectChoice
 
-from workflows.models import Matter
+from workflows.core.models import Matter
 
 
 def matter_choices(matters: list[Matter]) -> list[SelectChoice]:

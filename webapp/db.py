@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from workflows.db import session_factory
-from workflows.settings import Settings
+from workflows.core.db import session_factory
+from workflows.core.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

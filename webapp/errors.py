@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from workflows.errors import Conflict, CredentialRequired, EngineError, InstanceNotActive, NotAllowed, NotFound
+from workflows.core.errors import Conflict, CredentialRequired, EngineError, InstanceNotActive, NotAllowed, NotFound
 
 from . import db
 from .access import no_credential_message

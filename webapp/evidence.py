@@ -7,9 +7,9 @@ from urllib.parse import quote
 from flask import Response, current_app
 from flask_babel import format_decimal, gettext as _
 
-from workflows import records
-from workflows.evidence import EvidenceError, EvidenceStore, EvidenceTooLarge, EvidenceTypeNotAllowed
-from workflows.models import Evidence
+from workflows.domain import records
+from workflows.domain.evidence_store import EvidenceError, EvidenceStore, EvidenceTooLarge, EvidenceTypeNotAllowed
+from workflows.core.models import Evidence
 
 from .db import settings
 

@@ -11,8 +11,8 @@ from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 
-from workflows.messages import Message
-from workflows.models import HumanTask
+from workflows.core.messages import Message
+from workflows.core.models import HumanTask
 
 from .extensions import babel
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from workflows.people import ROLE_BY_LANE
+from workflows.core.roles import ROLE_BY_LANE
 
 from .i18n import language
 
@@ -25,14 +25,14 @@ ACTIONS = {
     "case.retry": _l("重试出错步骤"),
     "task.complete": _l("办理完成"),
     "task.claim": _l("认领任务"),
-    "task.unclaim": _l("退回任务"),
+    "task.unclaim": _l("放回待认领"),
     "task.reassign": _l("改派任务"),
     "evidence.store": _l("上传证据"),
     "evidence.read": _l("调阅证据"),
     "engine.error": _l("流程出错"),
     "timer.fire": _l("期限到达"),
+    "disclosure.write": _l("生成公示记录"),
 }
-READ_ACTIONS = frozenset({"case.view", "evidence.read"})
 
 
 def status(code: str) -> str:

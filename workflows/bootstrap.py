@@ -4,12 +4,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import schema
-from .db import get_engine
-from .deadlines import DEFAULT_DEADLINES
-from .models import DeadlineSetting
-from .people import ensure_roles
-from .settings import Settings
+from workflows.core import schema
+from workflows.core.db import get_engine
+from workflows.core.deadlines import DEFAULT_DEADLINES
+from workflows.core.models import DeadlineSetting
+from workflows.domain.people import ensure_roles
+from workflows.core.settings import Settings
 
 
 def init_database(settings: Settings, session: Session) -> None:

@@ -1,11 +1,12 @@
-"""The `sanxiang` command: everything a person runs without the web app (`serve` is added by
-:mod:`webapp.cli`).
+"""The `sanxiang` command: everything a person runs, on the same operations as the web app.
 
-Errors the user can cause are printed as one readable line (exit code 1); there is no traceback.
+Only `serve` imports the web app, and only when it runs. Errors the user can cause are printed as
+one readable line (exit code 1); there is no traceback.
 """
 from __future__ import annotations
 
 import functools
+import importlib
 import getpass
 import json
 import sys
@@ -15,26 +16,31 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import audit, cases, deployment, inbox, records
-from .bootstrap import init_database
-from .db import session_scope
-from .demo import load_demo
-from .errors import EngineError, FormInvalid, ValidationFailed
-from .layout import layout_file
-from .models import HolidayOverride, HumanTask
-from .people import add_user, get_user
-from .settings import load_settings
-from .validation import validate
-from .workdays import parse_holiday_csv
-from .worker import run_worker
+from workflows.domain import audit, casefile, cases, inbox, records, tasks
+from workflows.design import deployment
+from workflows.bootstrap import init_database
+from workflows.core.db import session_scope
+from workflows.demo import load_demo
+from workflows.core.errors import Conflict, EngineError, FormInvalid, NotAllowed, NotFound, ValidationFailed
+from workflows.design.layout import layout_file
+from workflows.core.models import HolidayOverride, HumanTask, Instance
+from workflows.domain.people import add_user, get_user
+from workflows.core.settings import load_settings
+from workflows.design.validation import validate
+from workflows.core.workdays import parse_holiday_csv
+from workflows.worker import run_worker, start_sweeper_thread
 
 
 def _actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
+EXIT_INVALID, EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 3, 4, 5  # 2 is click's usage error
+
+
 def handle_errors(fn):
-    """Turn the engine's typed errors into one clear line and exit status 1."""
+    """Turn the engine's typed errors into one clear line and an exit status by kind: 1 invalid
+    input, 3 not allowed, 4 not found, 5 changed by someone else meanwhile."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -42,14 +48,15 @@ def handle_errors(fn):
         except ValidationFailed as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
-            sys.exit(1)
+            sys.exit(EXIT_INVALID)
         except FormInvalid as exc:
             for field, messages in exc.errors.items():
                 click.echo(f"{field}: {' '.join(messages)}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_INVALID)
         except (EngineError, ValueError) as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_REFUSED if isinstance(exc, NotAllowed) else EXIT_NOT_FOUND if isinstance(exc, NotFound)
+                     else EXIT_CONFLICT if isinstance(exc, Conflict) else EXIT_INVALID)
     return wrapper
 
 
@@ -128,10 +135,10 @@ def start(process_id, username, data, as_json):
     """Start a case of PROCESS_ID."""
     settings = load_settings()
     with session_scope(settings) as session:
-        instance = cases.start_case(session, settings, get_user(session, username), process_id, _json_data(data))
-        rows = cases.ready_tasks_of(session, instance.id)
+        started = cases.start(session, settings, get_user(session, username), process_id, _json_data(data))
+        instance = started.instance
         out = {"case_no": instance.case_no, "id": instance.id, "status": instance.status,
-               "tasks": [_task_dict(r) for r in rows]}
+               "tasks": [_task_dict(r) for r in started.tasks]}
     _print(out, as_json, lambda o: f"started {o['case_no']} (id {o['id']}, {o['status']})\n" +
            "\n".join(_task_line(t) for t in o["tasks"]))
 
@@ -152,11 +159,11 @@ def _print(obj, as_json: bool, text) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2) if as_json else text(obj))
 
 
-@main.command()
+@main.command("tasks")
 @click.option("--user", "username", help="Show this user's tasks and unclaimed tasks of their roles.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def tasks(username, as_json):
+def tasks_cmd(username, as_json):
     """List ready tasks."""
     settings = load_settings()
     with session_scope(settings, write=False) as session:
@@ -178,8 +185,20 @@ def claim(task_id, username):
     """Claim an unassigned task."""
     settings = load_settings()
     with session_scope(settings) as session:
-        row = cases.claim(session, get_user(session, username), task_id)
+        row = tasks.claim(session, get_user(session, username), task_id)
         click.echo(f"claimed {row.name} for {row.assignee}")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--user", "username", required=True)
+@handle_errors
+def release(task_id, username):
+    """Put a claimed task back in its role's pool."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        row = tasks.release(session, get_user(session, username), task_id)
+        click.echo(f"released {row.name}")
 
 
 @main.command()
@@ -192,11 +211,33 @@ def complete(task_id, username, data, as_json):
     """Complete a task with form data."""
     settings = load_settings()
     with session_scope(settings) as session:
-        outcome = cases.complete_task(session, get_user(session, username), task_id, _json_data(data))
+        outcome = tasks.complete_or_raise(session, get_user(session, username), task_id, _json_data(data))
         out = {"case_no": outcome.instance.case_no, "status": outcome.instance.status,
                "error": outcome.instance.error_message, "tasks": [_task_dict(r) for r in outcome.next_tasks]}
     _print(out, as_json, lambda o: f"{o['case_no']}: {o['status']}" + (f" ({o['error']})" if o["error"] else "")
            + "".join("\n" + _task_line(t) for t in o["tasks"]))
+
+
+@main.command()
+@click.argument("case_no")
+@click.option("--user", "username", required=True, help="Who reads the case file (the read is recorded).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def show(case_no, username, as_json):
+    """Show a case file: status, open tasks, completed forms (reading it is recorded)."""
+    settings = load_settings()
+    with session_scope(settings) as session:
+        instance_id = session.scalar(select(Instance.id).where(Instance.case_no == case_no))
+        if instance_id is None:
+            raise NotFound(f"case {case_no} does not exist")
+        file = casefile.read(session, get_user(session, username), instance_id)
+        out = {"case_no": file.instance.case_no, "status": file.instance.status, "unit": file.unit.name,
+               "party": file.instance.party_name, "matter": file.instance.matter_code,
+               "tasks": [_task_dict(r) for r in file.tasks],
+               "completed": [{"task": f.name, "by": f.actor, "at": f.at.isoformat()} for f in file.forms]}
+    _print(out, as_json, lambda o: f"{o['case_no']}  {o['status']}  {o['unit']}  {o['party'] or ''}\n"
+           + "".join(f"  done {f['at'][:16]}  {f['task']}  {f['by']}\n" for f in o["completed"])
+           + "\n".join(_task_line(t) for t in o["tasks"]))
 
 
 @main.command()
@@ -262,3 +303,20 @@ def holidays_import(file):
             session.merge(HolidayOverride(day=row.date, is_working=row.is_working, name=row.name))
         audit.record(session, _actor(), "holidays.import", file=file.name, days=len(rows))
     click.echo(f"imported {len(rows)} days")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--threads", default=8, show_default=True)
+def serve(host, port, threads):
+    """Serve the web app on HOST:PORT; on SQLite the timer sweeper runs in this process too."""
+    import waitress
+
+    # The web layer sits above this package: loaded by name, and only by the command that serves it.
+    create_app = importlib.import_module("webapp").create_app
+    settings = load_settings()
+    if settings.is_sqlite:
+        start_sweeper_thread(settings)
+    click.echo(f"serving on http://{host}:{port}")
+    waitress.serve(create_app(), host=host, port=port, threads=threads)

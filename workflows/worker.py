@@ -1,15 +1,34 @@
-"""The timer worker: `sanxiang worker` (and the sweeper thread of embedded `sanxiang serve`)."""
+"""The timer worker: `sanxiang worker` (and the sweeper thread of embedded `sanxiang serve`).
+
+Each case row carries its next due time; a sweep claims due cases and lets their timers fire. On
+PostgreSQL any number of workers claim due rows with ``FOR UPDATE SKIP LOCKED``, so no timer fires
+twice; a worker killed mid-sweep loses its transaction and its rows come due again.
+"""
 from __future__ import annotations
 
 import logging
 import threading
 
-from .cases import fire_timers
-from .db import session_scope
-from .settings import Settings
-from .timers import claim_due
+from sqlalchemy import select
+from sqlalchemy.orm import Session, undefer
+
+from workflows.core import clock
+from workflows.core.db import session_scope
+from workflows.core.models import Instance
+from workflows.core.settings import Settings
+from workflows.domain.cases import fire_timers
 
 log = logging.getLogger(__name__)
+
+
+def claim_due(session: Session, limit: int) -> list[Instance]:
+    """Lock up to ``limit`` running cases with a due timer; rows other workers hold are skipped."""
+    query = (select(Instance).options(undefer(Instance.state))
+             .where(Instance.status == "running", Instance.next_timer_at <= clock.now())
+             .order_by(Instance.next_timer_at).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
 
 
 def sweep_once(settings: Settings, batch: int = 50) -> int:

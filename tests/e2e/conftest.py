@@ -14,7 +14,7 @@ from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 from webapp import create_app
-from workflows.db import get_engine
+from workflows.core.db import get_engine
 
 from ..webapp.support import app_config, build_demo_database, compile_translations, copy_database
 

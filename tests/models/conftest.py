@@ -19,13 +19,15 @@ from typing import Any
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import audit, cases, deployment, disclosure, inbox, records
-from workflows.forms import FieldSpec, fields_of
-from workflows.models import AuditEvent, Disclosure, HumanTask, Instance, User
-from workflows.people import add_credential, add_user, ensure_unit, get_user
-from workflows.runtime import load_workflow, today
+from workflows.domain import audit, cases, disclosure, inbox, records, tasks
+from workflows.design import deployment
+from workflows.engine import specs
+from workflows.domain.forms import FieldSpec, fields_of
+from workflows.core.models import AuditEvent, Disclosure, HumanTask, Instance, User
+from workflows.domain.people import add_credential, add_user, ensure_unit, get_user
+from workflows.engine.runtime import load_workflow, today
 from workflows.worker import sweep_once
-from workflows.workdays import TZ
+from workflows.core.workdays import TZ
 
 MODELS = Path(__file__).resolve().parents[2] / "bpmn"
 
@@ -80,7 +82,7 @@ class Bureau:
         return get_user(self.db, username)
 
     def start(self, process: str = "enforcement_case", who: str = "zhang", **data: Any) -> "Case":
-        return Case(self, cases.start_case(self.db, self.settings, self.user(who), process, data))
+        return Case(self, cases.start(self.db, self.settings, self.user(who), process, data).instance)
 
     def sweep(self) -> int:
         """Fire due timers from another unit of work, as the worker does (the test's work committed first)."""
@@ -108,7 +110,7 @@ class Case:
 
     @property
     def tasks(self) -> list[HumanTask]:
-        return inbox.case_tasks(self.db, self.instance.id)
+        return cases.ready_tasks_of(self.db, self.instance.id)
 
     @property
     def ready(self) -> list[str]:
@@ -154,8 +156,8 @@ class Case:
         return disclosure.of_case(self.db, self.instance.id)
 
     def form(self, row: HumanTask) -> list[FieldSpec]:
-        specs = deployment.specs.get(self.db, self.instance.model_version, self.instance.process_id)
-        return fields_of(specs.task_spec(row.process_id, row.spec_id))
+        model = specs.get(self.db, self.instance.model_version, self.instance.process_id)
+        return fields_of(model.task_spec(row.process_id, row.spec_id))
 
     # --- acting ------------------------------------------------------------------------------------
 
@@ -168,7 +170,7 @@ class Case:
 
     def submit(self, spec_id: str, who: str, data: dict[str, Any]) -> cases.Outcome:
         """Complete the task with exactly ``data``."""
-        return cases.complete_task(self.db, self.bureau.user(who), self.task(spec_id).task_id, data)
+        return tasks.complete_or_raise(self.db, self.bureau.user(who), self.task(spec_id).task_id, data)
 
     def do(self, spec_id: str, who: str, **data: Any) -> cases.Outcome:
         """Complete the task, attaching a document to each required file field not given."""
@@ -177,7 +179,7 @@ class Case:
             if field.type == "file" and field.required and field.id not in data:
                 sha = self.attach(row, field, who)
                 data[field.id] = [sha] if field.multiple else sha
-        return cases.complete_task(self.db, self.bureau.user(who), row.task_id, data)
+        return tasks.complete_or_raise(self.db, self.bureau.user(who), row.task_id, data)
 
     # --- the story steps of a penalty case ------------------------------------------------------
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from workflows import inbox
+from workflows.domain import cases, inbox
 from workflows.bootstrap import init_database
-from workflows.db import session_scope
+from workflows.core.db import session_scope
 from workflows.demo import load_demo
-from workflows.demo_cases import create_demo_cases
-from workflows.models import Instance
-from workflows.people import get_user
+from workflows.demo.cases import create_demo_cases
+from workflows.core.models import Instance
+from workflows.domain.people import get_user
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def db(settings, frozen_clock):
 def test_demo_cases_fill_every_inbox_once(db, settings):
     create_demo_cases(db, settings)
     instances = list(db.scalars(select(Instance).order_by(Instance.id)))
-    stages = [(i.status, sorted(row.spec_id for row in inbox.case_tasks(db, i.id))) for i in instances]
+    stages = [(i.status, sorted(row.spec_id for row in cases.ready_tasks_of(db, i.id))) for i in instances]
     assert stages == [
         ("running", ["approve_filing_unit"]),
         ("running", ["collect_evidence"]),

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from workflows import cases
-from workflows.errors import CredentialRequired, FormInvalid, NotAllowed
-from workflows.models import Matter
-from workflows.people import add_credential, add_user
+from workflows.domain import cases, tasks
+from workflows.core.errors import CredentialRequired, FormInvalid, NotAllowed
+from workflows.core.models import Matter
+from workflows.domain.people import add_credential, add_user
 
 from .conftest import FILED, shanghai
 
@@ -84,7 +84,7 @@ def test_lead_officer_with_a_conflict_is_replaced_by_the_agency_head(bureau):
     assert case.path == FILED[:7] + ["recusal_decision", "confirm_participation", "build_officers",
                                      "gw_officers"] + FILED[7:]
     with pytest.raises(NotAllowed):  # the task belongs to li now, not to zhang
-        cases.complete_task(bureau.db, bureau.user("zhang"), case.task("onsite_inspection").task_id, {})
+        tasks.complete_or_raise(bureau.db, bureau.user("zhang"), case.task("onsite_inspection").task_id, {})
 
 
 def test_second_officer_who_declines_is_replaced(bureau):
@@ -105,9 +105,9 @@ def test_officer_without_a_valid_credential_is_refused(bureau):
     case = bureau.start()
     row = case.task("file_case")
     with pytest.raises(CredentialRequired, match="没有当日有效的行政执法证件"):
-        cases.complete_task(bureau.db, bureau.user("zhao"), row.task_id, {})
+        tasks.complete_or_raise(bureau.db, bureau.user("zhao"), row.task_id, {})
     with pytest.raises(CredentialRequired):
-        cases.claim(bureau.db, bureau.user("zhao"), row.task_id)
+        tasks.claim(bureau.db, bureau.user("zhao"), row.task_id)
     with pytest.raises(NotAllowed):
         case.file(who="sun")  # an officer of another unit
     with pytest.raises(FormInvalid) as invalid:
@@ -129,8 +129,8 @@ def test_credential_lapsing_mid_case_stops_its_holder_and_the_unit_head_hands_ov
     with pytest.raises(CredentialRequired):
         case.inspect()
     with pytest.raises(CredentialRequired):
-        cases.reassign(bureau.db, bureau.user("wang"), case.task("onsite_inspection").task_id, "zhao")
-    cases.reassign(bureau.db, bureau.user("wang"), case.task("onsite_inspection").task_id, "li")
+        tasks.reassign(bureau.db, bureau.user("wang"), case.task("onsite_inspection").task_id, "zhao")
+    tasks.reassign(bureau.db, bureau.user("wang"), case.task("onsite_inspection").task_id, "li")
     case.do("onsite_inspection", "li", inspection_date=date(2026, 11, 6), inspection_officers_present=True,
             inspection_credential_shown=True, inspection_rights_informed=True, inspection_doc_no="新民检〔2026〕2号",
             inspection_findings="现场检查。")

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from workflows import records
-from workflows.errors import FormInvalid
+from workflows.domain import records
+from workflows.core.errors import FormInvalid
 
 from .conftest import CLOSED, FILED, end_of, shanghai
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from workflows.errors import CredentialRequired
-from workflows.people import add_credential
+from workflows.core.errors import CredentialRequired
+from workflows.domain.people import add_credential
 
 from .conftest import end_of, shanghai
 

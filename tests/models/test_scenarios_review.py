@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from workflows import cases
-from workflows.errors import NotAllowed
+from workflows.domain import cases, tasks
+from workflows.core.errors import NotAllowed
 
 from .conftest import (CLOSED, FILED, INVESTIGATED, NOTIFIED, ORGANISATION, PASSED_REVIEW, PERSON, REVIEW_ITEMS, end_of,
                        shanghai)
@@ -156,9 +156,9 @@ def test_an_investigator_is_refused_as_legal_reviewer(bureau):
     review = case.task("review_case")
     assert review.assignee == "han"
     with pytest.raises(NotAllowed):
-        cases.complete_task(bureau.db, bureau.user("xu"), review.task_id, {})
+        tasks.complete_or_raise(bureau.db, bureau.user("xu"), review.task_id, {})
     # even handed the review by a supervisor, the investigator's opinion is not accepted
-    cases.reassign(bureau.db, bureau.user("wu"), review.task_id, "xu")
+    tasks.reassign(bureau.db, bureau.user("wu"), review.task_id, "xu")
     case.review("xu")
     assert case.ready == ["check_package"]
     case.do("check_package", "zhou", package_complete="complete")

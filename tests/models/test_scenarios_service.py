@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from workflows.models import Disclosure
+from workflows.core.models import Disclosure
 
 from .conftest import PERSON, end_of, shanghai
 

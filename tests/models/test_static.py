@@ -298,7 +298,7 @@ def test_diagram_is_complete_and_tidy(path):
 
 @pytest.mark.parametrize("path", BPMN_FILES, ids=lambda p: p.name)
 def test_layout_reproduces_a_tidy_diagram(path):
-    from workflows.layout import layout_tree
+    from workflows.design.layout import layout_tree
 
     root = _parse(path)
     before = etree.tostring(root)

@@ -14,10 +14,11 @@ import pytest
 
 from tests.conftest import NOON
 from webapp import create_app
-from workflows import cases, clock, webqueries
-from workflows.db import get_engine, session_scope
-from workflows.people import get_user
-from workflows.settings import Settings
+from workflows.domain import cases, tasks
+from workflows.core import clock
+from workflows.core.db import get_engine, session_scope
+from workflows.domain.people import get_user
+from workflows.core.settings import Settings
 
 from .support import (
     PASSWORD, PROCESS, TEMPLATE_CACHE, app_config, build_demo_database, compile_translations, copy_database,
@@ -96,8 +97,9 @@ class StartedCase:
 def start_case(settings: Settings, username: str = "officer1", party: str = "新市区某某养老协会",
                matter: str = "MZ-CF-0001") -> StartedCase:
     with session_scope(settings) as session:
-        started = webqueries.start_case(session, settings, get_user(session, username), PROCESS, matter, party)
-        return StartedCase(started.instance.id, started.first_task.task_id)
+        user = get_user(session, username)
+        started = cases.start(session, settings, user, PROCESS, {"matter_code": matter, "party_name": party})
+        return StartedCase(started.instance.id, started.first_for(user).task_id)
 
 
 FILING = {"party_name": "新市区某某养老协会", "matter_code": "MZ-CF-0001", "facts": "未按规定签订服务协议。",
@@ -107,7 +109,7 @@ FILING = {"party_name": "新市区某某养老协会", "matter_code": "MZ-CF-000
 def complete(settings: Settings, username: str, task_id: str, data: dict) -> list[str]:
     """Complete a task through the engine; the ids of the tasks that follow."""
     with session_scope(settings) as session:
-        outcome = cases.complete_task(session, get_user(session, username), task_id, data)
+        outcome = tasks.complete_or_raise(session, get_user(session, username), task_id, data)
         return [t.task_id for t in outcome.next_tasks]
 
 

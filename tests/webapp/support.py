@@ -13,8 +13,8 @@ from babel.messages.pofile import read_po
 
 from workflows import demo
 from workflows.bootstrap import init_database
-from workflows.db import get_engine, session_scope
-from workflows.settings import Settings, load_settings
+from workflows.core.db import get_engine, session_scope
+from workflows.core.settings import Settings, load_settings
 
 WEB_BPMN = Path(__file__).parent / "bpmn"
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "webapp" / "translations"

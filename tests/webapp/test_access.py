@@ -4,13 +4,17 @@ from __future__ import annotations
 import io
 
 import pytest
+from click.testing import CliRunner
 
-from workflows import records
-from workflows.db import session_scope
-from workflows.models import Instance
+from workflows.cli import main
+from workflows.core.db import session_scope
+from workflows.core.errors import CredentialRequired, FormInvalid, NotAllowed, NotFound
+from workflows.core.models import Instance
+from workflows.domain import casefile, cases, records, tasks
+from workflows.domain.people import get_user
 
 from .conftest import FILING, Auth, complete, csrf_token, start_case
-from .support import tiny_png
+from .support import PROCESS, tiny_png
 
 USERS = ["anonymous", "officer1", "officer2", "officer3", "officer4", "head", "reviewer", "director", "office",
          "designer", "manager", "admin"]
@@ -109,3 +113,93 @@ def test_every_post_without_a_csrf_token_is_refused(app, client, username):
         response = client.post(path, data={"lang": "en", "username": "officer1", "password": "demo1234"})
         assert response.status_code == 400, path
         assert "安全校验" in response.get_data(as_text=True)
+
+
+# The same table through the engine's operations and through the command line: every door meets the
+# same rules. Routes that only the web has (pages, sign-in, language) are not in these maps.
+def _engine_call(settings, username: str, method: str, path: str, state: dict[str, str]):
+    """Run the operation behind a route as ``username``; the status the web would answer."""
+    url = path.format(**state)
+    with session_scope(settings) as session:
+        user = get_user(session, username)
+        store = records.evidence_store(settings)
+        operations = {
+            ("GET", "/cases/new"): lambda: cases.check_start(session, user, PROCESS),
+            ("POST", "/cases/new"): lambda: cases.start(session, settings, user, PROCESS,
+                                                        {"matter_code": "MZ-CF-0002", "party_name": "某协会"}),
+            ("GET", "/cases/{a}"): lambda: casefile.read(session, user, int(state["a"])),
+            ("GET", "/cases/999"): lambda: casefile.read(session, user, 999),
+            ("GET", "/cases/{a}/evidence/{sha}"): lambda: records.read_evidence(session, store, user, int(state["a"]),
+                                                                               state["sha"]),
+            ("GET", "/cases/{a}/evidence/{missing}"): lambda: records.read_evidence(
+                session, store, user, int(state["a"]), state["missing"]),
+            ("GET", "/tasks/{a_filing}/done"): lambda: tasks.following(session, user, state["a_filing"]),
+            ("POST", "/tasks/{a_approval}"): lambda: _completed_or_422(tasks.complete(
+                session, store, user, state["a_approval"], {})),
+            ("POST", "/tasks/{a_approval}/claim"): lambda: tasks.claim(session, user, state["a_approval"]),
+            ("POST", "/tasks/{a_approval}/unclaim"): lambda: tasks.release(session, user, state["a_approval"]),
+            ("POST", "/tasks/{b_evidence}/evidence"): lambda: tasks.upload(
+                session, store, user, state["b_evidence"], "photos", io.BytesIO(tiny_png(3)), "photo.png"),
+        }
+        if url.startswith("/tasks/") and url.count("/") == 2 and method == "GET":
+            call = lambda: tasks.sheet(session, user, url.split("/")[2])  # noqa: E731
+        elif (method, path) in operations:
+            call = operations[(method, path)]
+        else:
+            return None
+        try:
+            call()
+        except CredentialRequired:
+            return 403
+        except NotAllowed:
+            return 403
+        except NotFound:
+            return 404
+        except FormInvalid:
+            return 422
+        return 302 if method == "POST" and "evidence" not in path else 200
+
+
+def _completed_or_422(submission):
+    if submission.errors:
+        raise FormInvalid(submission.errors)
+
+
+@pytest.mark.parametrize("username", USERS[1:])
+def test_the_engine_answers_each_role_as_the_table_says(app_settings, frozen_clock, username):
+    state = build_state(app_settings)
+    column = USERS.index(username)
+    got, want = {}, {}
+    for method, path, *expected in TABLE:
+        status = _engine_call(app_settings, username, method, path, state)
+        if status is not None:
+            got[(method, path)], want[(method, path)] = status, expected[column]
+    assert len(got) == 15 and got == want
+
+
+CLI_EXIT = {200: 0, 302: 0, 403: 3, 404: 4, 422: 1}
+
+
+@pytest.mark.parametrize("username", ["officer1", "officer3", "head", "director", "manager"])
+def test_the_command_line_answers_each_role_as_the_table_says(app_settings, frozen_clock, monkeypatch, username):
+    state = build_state(app_settings)
+    with session_scope(app_settings, write=False) as session:
+        case_no = session.get(Instance, int(state["a"])).case_no
+    monkeypatch.setenv("SANXIANG_INSTANCE_PATH", str(app_settings.instance_path))
+    monkeypatch.delenv("SANXIANG_DATABASE_URL", raising=False)
+    commands = {
+        ("POST", "/cases/new"): ["start", PROCESS, "--data", '{"matter_code": "MZ-CF-0002", "party_name": "某协会"}'],
+        ("GET", "/cases/{a}"): ["show", case_no],
+        ("GET", "/cases/999"): ["show", "新民罚〔2026〕9999号"],
+        ("POST", "/tasks/{a_approval}"): ["complete", state["a_approval"]],
+        ("POST", "/tasks/{a_approval}/claim"): ["claim", state["a_approval"]],
+        ("POST", "/tasks/{a_approval}/unclaim"): ["release", state["a_approval"]],
+    }
+    column = USERS.index(username)
+    got, want = {}, {}
+    for method, path, *expected in TABLE:
+        if (method, path) in commands:
+            result = CliRunner().invoke(main, [*commands[(method, path)], "--user", username], catch_exceptions=False)
+            assert "Traceback" not in result.output
+            got[(method, path)], want[(method, path)] = result.exit_code, CLI_EXIT[expected[column]]
+    assert got == want

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from webapp import create_app
 from webapp.markdown import render
-from workflows.db import session_scope
-from workflows.models import User
+from workflows.core.db import session_scope
+from workflows.core.models import User
 
 from .conftest import Auth, post
 from .support import app_config

@@ -7,9 +7,9 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from webapp import create_app
-from workflows.db import session_scope
-from workflows.models import AuditEvent, User
-from workflows.people import get_user, hash_password
+from workflows.core.db import session_scope
+from workflows.core.models import AuditEvent, User
+from workflows.domain.people import get_user, hash_password
 
 from .conftest import Auth, app_config, csrf_token
 

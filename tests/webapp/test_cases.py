@@ -8,10 +8,11 @@ import re
 from sqlalchemy import func, select, update
 
 from tests.conftest import bpmn
-from workflows import cases, deployment
-from workflows.db import session_scope
-from workflows.models import AuditEvent, HumanTask, Instance
-from workflows.people import get_user
+from workflows.domain import cases
+from workflows.design import deployment
+from workflows.core.db import session_scope
+from workflows.core.models import AuditEvent, HumanTask, Instance
+from workflows.domain.people import get_user
 
 from .conftest import FILING, complete, post
 from .support import tiny_png
@@ -103,7 +104,7 @@ def test_other_units_may_not_see_a_case(client, auth, case):
 def test_someone_of_another_unit_sees_the_case_while_they_hold_one_of_its_tasks(client, auth, app_settings):
     with session_scope(app_settings) as session:
         deployment.deploy(session, {"approval.bpmn": bpmn("approval.bpmn")}, "system")
-        instance = cases.start_case(session, app_settings, get_user(session, "officer4"), "approval")
+        instance = cases.start(session, app_settings, get_user(session, "officer4"), "approval").instance
         register = cases.ready_tasks_of(session, instance.id)[0].task_id
         instance_id = instance.id
     auth.login("officer1")

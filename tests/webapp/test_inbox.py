@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
-from workflows import cases
-from workflows.db import session_scope
-from workflows.people import add_user, get_user
+from workflows.domain import cases, tasks
+from workflows.core.db import session_scope
+from workflows.domain.people import add_user, get_user
 
 from .conftest import FILING, complete, post, start_case
 
@@ -62,7 +62,7 @@ def test_claiming_a_task_someone_else_took_says_so(client, auth, app_settings, c
     approval = complete(app_settings, "officer1", case.task_id, FILING)[0]
     with session_scope(app_settings) as session:
         add_user(session, "system", "head2", "钱进", "social", "pw-123456", ["unit_head"])
-        cases.claim(session, get_user(session, "head2"), approval)
+        tasks.claim(session, get_user(session, "head2"), approval)
     auth.login("head")
     response = post(client, f"/tasks/{approval}/claim", {"next": "/?tab=pool"})
     assert response.headers["Location"] == "/?tab=pool"

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp import create_app
-from workflows import cases
-from workflows.db import session_scope
-from workflows.models import AuditEvent, EvidenceLink, HumanTask, TaskDraft
-from workflows.people import get_user
-from workflows.settings import load_settings
+from workflows.domain import cases, tasks
+from workflows.core.db import session_scope
+from workflows.core.models import AuditEvent, EvidenceLink, HumanTask, TaskDraft
+from workflows.domain.people import get_user
+from workflows.core.settings import load_settings
 
 from .conftest import FILING, PROCESS, Auth, complete, csrf_token, post, start_case
 from .support import TEMPLATE_CACHE, app_config, copy_database, tiny_png
@@ -77,8 +77,9 @@ def test_a_missing_required_field_gets_the_engines_message_next_to_it(client, au
 
 def test_submitting_completes_the_task_and_shows_where_the_case_went(client, auth, app_settings, case):
     auth.login("officer1")
-    response = _submit(client, case.task_id, {**FILING, "addresses": ["甲路1号", "乙路2号"], "urgent": "true",
-                                              "case_no": "改过的案号"})
+    forged = _submit(client, case.task_id, {**FILING, "case_no": "改过的案号"})  # a read-only field is never posted
+    assert forged.status_code == 422 and "为只读字段，不能修改" in forged.get_data(as_text=True)
+    response = _submit(client, case.task_id, {**FILING, "addresses": ["甲路1号", "乙路2号"], "urgent": "true"})
     assert response.status_code == 302 and response.headers["Location"] == f"/tasks/{case.task_id}/done"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "“立案登记”已办理完成" in page and "立案审批" in page and "承办机构负责人" in page and "待认领" in page
@@ -114,10 +115,10 @@ def test_a_task_completed_meanwhile_is_reported_and_nothing_is_doubled(client, a
 def test_an_officer_without_a_valid_credential_sees_why_and_cannot_act(client, auth, app_settings):
     with session_scope(app_settings) as session:
         filer = get_user(session, "officer1")
-        instance = cases.start_case(session, app_settings, filer, PROCESS,
-                                    {"matter_code": "MZ-CF-0001", "party_name": "某协会"})
+        instance = cases.start(session, app_settings, filer, PROCESS,
+                                    {"matter_code": "MZ-CF-0001", "party_name": "某协会"}).instance
         task_id = cases.ready_tasks_of(session, instance.id)[0].task_id
-        cases.unclaim(session, filer, task_id)  # back to the unit's pool, where officer3 finds it
+        tasks.release(session, filer, task_id)  # back to the unit's pool, where officer3 finds it
     auth.login("officer3")
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "您不能办理这项任务" in page and "没有当日有效的行政执法证件" in page and "<fieldset disabled>" in page

@@ -12,14 +12,17 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from sqlalchemy import func, select
 
 from tests.conftest import bpmn
-from workflows import audit, cases, clock, deployment, inbox, xmlsafe
-from workflows.db import session_scope
-from workflows.errors import (Conflict, CredentialRequired, FormInvalid, InstanceNotActive, NotAllowed,
+from workflows.domain import audit, cases, inbox, tasks
+from workflows.core import clock
+from workflows.design import deployment
+from workflows.engine import xmlsafe
+from workflows.core.db import session_scope
+from workflows.core.errors import (Conflict, CredentialRequired, FormInvalid, InstanceNotActive, NotAllowed,
                               TaskNotReady)
-from workflows.models import AuditEvent, HumanTask, Instance
-from workflows.people import get_user
-from workflows.parsing import build_parser
-from workflows.runtime import load_workflow, script_engine
+from workflows.core.models import AuditEvent, HumanTask, Instance
+from workflows.domain.people import get_user
+from workflows.engine.parsing import build_parser
+from workflows.engine.runtime import load_workflow, script_engine
 
 FILING = {"party_name": "某协会", "fine": "100.50", "divisor": "2", "second_officer": "li", "kind": "fine",
           "matter_code": "MZ-CF-0001", "violation_date": "2026-10-08"}
@@ -32,11 +35,11 @@ def approval(db):
 
 
 def start(db, settings, who="zhang", **data):
-    return cases.start_case(db, settings, get_user(db, who), "approval", data or {"party_name": "某协会"})
+    return cases.start(db, settings, get_user(db, who), "approval", data or {"party_name": "某协会"}).instance
 
 
 def only_task(db, instance):
-    [row] = inbox.case_tasks(db, instance.id)
+    [row] = cases.ready_tasks_of(db, instance.id)
     return row
 
 
@@ -70,13 +73,13 @@ def test_first_task_goes_to_the_pool_of_the_cases_unit_with_its_due_time(approva
     assert [r.task_id for r in inbox.pool_tasks(approval, get_user(approval, "li")).items] == [row.task_id]
     assert inbox.pool_tasks(approval, get_user(approval, "sun")).items == []  # other unit
     with pytest.raises(NotAllowed):
-        cases.complete_task(approval, get_user(approval, "sun"), row.task_id, FILING)
+        tasks.complete_or_raise(approval, get_user(approval, "sun"), row.task_id, FILING)
 
 
 def test_completing_validates_stores_audits_and_assigns_the_next_task(approval, settings):
     instance = start(approval, settings)
     row = only_task(approval, instance)
-    outcome = cases.complete_task(approval, get_user(approval, "zhang"), row.task_id, FILING)
+    outcome = tasks.complete_or_raise(approval, get_user(approval, "zhang"), row.task_id, FILING)
     [nxt] = outcome.next_tasks
     assert (nxt.name, nxt.assignee) == ("协办确认", "li")
     approval.refresh(row)
@@ -93,7 +96,7 @@ def test_invalid_form_changes_nothing(approval, settings):
     row = only_task(approval, instance)
     version, events = instance.lock_version, audit_count(approval)
     with pytest.raises(FormInvalid) as invalid:
-        cases.complete_task(approval, get_user(approval, "zhang"), row.task_id,
+        tasks.complete_or_raise(approval, get_user(approval, "zhang"), row.task_id,
                             {"fine": "99999", "second_officer": "zhao", "hack": "1"})
     assert invalid.value.errors == {
         "hack": ["表单中没有这个字段"], "party_name": ["请填写当事人"], "fine": ["罚款金额不能大于30000"],
@@ -103,12 +106,12 @@ def test_invalid_form_changes_nothing(approval, settings):
 
 def test_assigned_task_belongs_to_its_assignee_who_still_needs_a_credential(approval, settings):
     instance = start(approval, settings)
-    cases.complete_task(approval, get_user(approval, "zhang"), only_task(approval, instance).task_id, FILING)
+    tasks.complete_or_raise(approval, get_user(approval, "zhang"), only_task(approval, instance).task_id, FILING)
     confirm = only_task(approval, instance)
     with pytest.raises(NotAllowed):
-        cases.complete_task(approval, get_user(approval, "zhang"), confirm.task_id, {"confirmed": True})
+        tasks.complete_or_raise(approval, get_user(approval, "zhang"), confirm.task_id, {"confirmed": True})
     assert inbox.my_tasks(approval, get_user(approval, "li")).total == 1
-    cases.complete_task(approval, get_user(approval, "li"), confirm.task_id, {"confirmed": "true"})
+    tasks.complete_or_raise(approval, get_user(approval, "li"), confirm.task_id, {"confirmed": "true"})
     assert only_task(approval, instance).role_id == "unit_head"
 
 
@@ -116,22 +119,22 @@ def test_officer_without_a_valid_credential_is_refused(approval, settings):
     instance = start(approval, settings)
     row = only_task(approval, instance)
     with pytest.raises(CredentialRequired, match="没有当日有效的行政执法证件"):
-        cases.complete_task(approval, get_user(approval, "zhao"), row.task_id, FILING)
+        tasks.complete_or_raise(approval, get_user(approval, "zhao"), row.task_id, FILING)
     with pytest.raises(CredentialRequired):
-        cases.claim(approval, get_user(approval, "zhao"), row.task_id)
+        tasks.claim(approval, get_user(approval, "zhao"), row.task_id)
 
 
 def run_to_approval(db, settings):
     instance = start(db, settings)
-    cases.complete_task(db, get_user(db, "zhang"), only_task(db, instance).task_id, FILING)
-    cases.complete_task(db, get_user(db, "li"), only_task(db, instance).task_id, {"confirmed": True})
+    tasks.complete_or_raise(db, get_user(db, "zhang"), only_task(db, instance).task_id, FILING)
+    tasks.complete_or_raise(db, get_user(db, "li"), only_task(db, instance).task_id, {"confirmed": True})
     return instance, only_task(db, instance)
 
 
 @pytest.mark.parametrize("answer, end", [("yes", "end_ok"), ("no", "end_rejected")])
 def test_gateway_takes_the_path_of_the_answer(approval, settings, answer, end):
     instance, row = run_to_approval(approval, settings)
-    cases.complete_task(approval, get_user(approval, "wang"), row.task_id, {"approved": answer})
+    tasks.complete_or_raise(approval, get_user(approval, "wang"), row.task_id, {"approved": answer})
     assert instance.status == "completed"
     assert cases.path_of(approval, instance) == [
         "start", "register", "compute", "confirm", "approve", "decide", end]
@@ -141,21 +144,21 @@ def test_claim_unclaim_and_reassign(approval, settings):
     instance = start(approval, settings)
     row = only_task(approval, instance)
     zhang, li, wang = (get_user(approval, u) for u in ("zhang", "li", "wang"))
-    cases.claim(approval, zhang, row.task_id)
+    tasks.claim(approval, zhang, row.task_id)
     assert row.assignee == "zhang" and inbox.pool_tasks(approval, li).total == 0
     with pytest.raises(Conflict):
-        cases.claim(approval, li, row.task_id)
+        tasks.claim(approval, li, row.task_id)
     with pytest.raises(NotAllowed):
-        cases.unclaim(approval, li, row.task_id)
-    cases.unclaim(approval, zhang, row.task_id)
+        tasks.release(approval, li, row.task_id)
+    tasks.release(approval, zhang, row.task_id)
     assert row.assignee is None
     with pytest.raises(NotAllowed):
-        cases.reassign(approval, li, row.task_id, "zhang")
+        tasks.reassign(approval, li, row.task_id, "zhang")
     with pytest.raises(CredentialRequired):
-        cases.reassign(approval, wang, row.task_id, "zhao")
+        tasks.reassign(approval, wang, row.task_id, "zhao")
     with pytest.raises(NotAllowed):
-        cases.reassign(approval, wang, row.task_id, "sun")  # other unit
-    cases.reassign(approval, wang, row.task_id, "li")
+        tasks.reassign(approval, wang, row.task_id, "sun")  # other unit
+    tasks.reassign(approval, wang, row.task_id, "li")
     assert row.assignee == "li"
     actions = [e.action for e in audit.events_of(approval, instance.id)]
     assert actions[-3:] == ["task.claim", "task.unclaim", "task.reassign"]
@@ -173,7 +176,7 @@ def test_suspend_resume_terminate_need_a_supervisor_and_a_reason(approval, setti
         cases.suspend(approval, wang, instance.id, " ")
     cases.suspend(approval, wang, instance.id, "当事人下落不明")
     with pytest.raises(InstanceNotActive):
-        cases.complete_task(approval, zhang, row.task_id, FILING)
+        tasks.complete_or_raise(approval, zhang, row.task_id, FILING)
     assert inbox.pool_tasks(approval, zhang).total == 0
     cases.resume(approval, wang, instance.id, "已找到当事人")
     assert inbox.pool_tasks(approval, zhang).total == 1
@@ -187,7 +190,7 @@ def test_suspend_resume_terminate_need_a_supervisor_and_a_reason(approval, setti
 def test_script_error_keeps_the_submission_marks_error_and_retries_after_a_fix(approval, settings):
     instance = start(approval, settings)
     row = only_task(approval, instance)
-    cases.complete_task(approval, get_user(approval, "zhang"), row.task_id, FILING | {"divisor": "0"})
+    tasks.complete_or_raise(approval, get_user(approval, "zhang"), row.task_id, FILING | {"divisor": "0"})
     assert (instance.status, instance.error_task) == ("error", "compute")
     assert "DivisionByZero" in instance.error_message
     approval.refresh(row)
@@ -222,7 +225,7 @@ def test_concurrent_completions_of_one_task_have_exactly_one_winner(approval, se
     def attempt(username):
         try:
             with session_scope(settings) as session:
-                cases.complete_task(session, get_user(session, username), task_id, FILING)
+                tasks.complete_or_raise(session, get_user(session, username), task_id, FILING)
             return "won"
         except (Conflict, TaskNotReady):
             return "lost"
@@ -246,7 +249,7 @@ def test_an_officer_without_a_valid_credential_cannot_file_a_case(approval, sett
 def test_the_second_officer_must_belong_to_the_cases_unit(approval, settings):
     instance = start(approval, settings)
     with pytest.raises(FormInvalid) as invalid:
-        cases.complete_task(approval, get_user(approval, "zhang"), only_task(approval, instance).task_id,
+        tasks.complete_or_raise(approval, get_user(approval, "zhang"), only_task(approval, instance).task_id,
                             FILING | {"second_officer": "sun"})
     assert invalid.value.errors == {"second_officer": ["协办执法人员：孙七不属于本案承办科室"]}
 
@@ -254,10 +257,10 @@ def test_the_second_officer_must_belong_to_the_cases_unit(approval, settings):
 def test_only_the_cases_own_unit_head_may_release_someone_elses_claim(approval, settings):
     instance = start(approval, settings)
     row = only_task(approval, instance)
-    cases.claim(approval, get_user(approval, "zhang"), row.task_id)
+    tasks.claim(approval, get_user(approval, "zhang"), row.task_id)
     with pytest.raises(NotAllowed):
-        cases.unclaim(approval, get_user(approval, "qian"), row.task_id)  # another unit's head
-    cases.unclaim(approval, get_user(approval, "wang"), row.task_id)
+        tasks.release(approval, get_user(approval, "qian"), row.task_id)  # another unit's head
+    tasks.release(approval, get_user(approval, "wang"), row.task_id)
     assert row.assignee is None
 
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import BPMN_DIR, seed_people
-from webapp.cli import main
-from workflows.db import session_scope
-from workflows.settings import load_settings
+from workflows.cli import main
+from workflows.core.db import session_scope
+from workflows.core.settings import load_settings
 
 APPROVAL = str(BPMN_DIR / "approval.bpmn")
 
@@ -91,3 +91,19 @@ def test_layout_writes_diagram_interchange_for_every_element(cli, tmp_path):
     for element in ("register", "compute", "confirm", "approve", "decide", "end_ok", "end_rejected", "f_yes"):
         assert f'bpmnElement="{element}"' in text
     assert "ok" in cli("validate", copy).output
+
+
+def test_commands_other_than_serve_load_no_web_code():
+    probe = ("import sys\nfrom workflows.cli import main\nsys.argv = ['sanxiang', 'worker', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'webapp', 'wtforms')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "Fire due timers" in loaded.stdout and loaded.stdout.strip().endswith("[]")
+
+
+def test_the_refusals_of_the_engine_reach_the_command_line(cli):
+    cli("deploy", APPROVAL)
+    refused = cli("start", "approval", "--user", "wang", ok=False).output  # a unit head files no cases
+    assert "王五不能发起“测试审批”：只有执法人员可以发起" in refused and "Traceback" not in refused
+    expired = cli("start", "approval", "--user", "zhao", ok=False).output
+    assert "没有当日有效的行政执法证件" in expired

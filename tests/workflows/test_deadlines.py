@@ -3,8 +3,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from workflows.deadlines import DEFAULT_DEADLINES, DeadlineRule, compute_deadline, due_date
-from workflows.workdays import TZ, WorkCalendar
+from workflows.core.deadlines import DEFAULT_DEADLINES, DeadlineRule, compute_deadline, due_date
+from workflows.core.workdays import TZ, WorkCalendar
 
 EXPECTED = {
     "preservation_decision": (7, "working_days"),

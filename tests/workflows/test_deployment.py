@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import bpmn
-from workflows import cases, deployment, inbox
-from workflows.errors import ValidationFailed
-from workflows.models import AuditEvent, ModelBlob, ModelSet
-from workflows.people import get_user
+from workflows.domain import cases, inbox, tasks
+from workflows.design import deployment
+from workflows.engine import specs
+from workflows.core.errors import ValidationFailed
+from workflows.core.models import AuditEvent, ModelBlob, ModelSet
+from workflows.domain.people import get_user
 
 SET = {name: bpmn(name) for name in ("approval.bpmn", "caller.bpmn", "sub_review.bpmn", "grade.dmn")}
 
@@ -21,7 +23,7 @@ def test_deploy_stores_version_with_each_files_sha256(db):
     assert result.version == 1 and result.changed == tuple(sorted(SET))
     stored = {f.filename: f.sha256 for f in db.get(ModelSet, 1).files}
     assert stored == {n: hashlib.sha256(c).hexdigest() for n, c in SET.items()}
-    assert deployment.files_of(db, 1) == SET
+    assert specs.files_of(db, 1) == SET
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "model.deploy")).one()
     assert '"version":1' in event.payload and event.actor == "designer"
 
@@ -38,7 +40,7 @@ def test_partial_deploy_replaces_those_files_and_carries_the_others(db):
     changed = SET["sub_review.bpmn"].replace("审核意见".encode(), "复核意见".encode())
     result = deployment.deploy(db, {"sub_review.bpmn": changed}, "designer")
     assert (result.version, result.changed) == (2, ("sub_review.bpmn",))
-    assert deployment.files_of(db, 2) == SET | {"sub_review.bpmn": changed}
+    assert specs.files_of(db, 2) == SET | {"sub_review.bpmn": changed}
     # unchanged contents are stored once
     assert db.scalar(select(func.count()).select_from(ModelBlob)) == len(SET) + 1
 
@@ -49,8 +51,8 @@ def test_invalid_set_stores_nothing(db):
     with pytest.raises(ValidationFailed) as failed:
         deployment.deploy(db, {"approval.bpmn": broken}, "designer")
     assert failed.value.problems[0].element == "f_yes"
-    assert deployment.current_version(db) == 1
-    assert deployment.files_of(db, 1)["approval.bpmn"] == SET["approval.bpmn"]
+    assert specs.current_version(db) == 1
+    assert specs.files_of(db, 1)["approval.bpmn"] == SET["approval.bpmn"]
 
 
 def test_a_partial_deploy_is_validated_as_the_whole_set(db):
@@ -63,31 +65,31 @@ def test_a_partial_deploy_is_validated_as_the_whole_set(db):
 def test_a_case_runs_entirely_on_the_version_it_started_on(db, settings):
     deployment.deploy(db, SET, "designer")
     officer, reviewer = get_user(db, "zhang"), get_user(db, "zhou")
-    old = cases.start_case(db, settings, officer, "caller", {"fine": Decimal("20000")})
+    old = cases.start(db, settings, officer, "caller", {"fine": Decimal("20000")}).instance
     v2 = {"sub_review.bpmn": SET["sub_review.bpmn"].replace("审核意见".encode(), "复核意见".encode()),
           "grade.dmn": SET["grade.dmn"].replace(b'Decimal("10000")', b'Decimal("50000")')}
     assert deployment.deploy(db, v2, "designer").version == 2
-    new = cases.start_case(db, settings, officer, "caller", {"fine": Decimal("20000")})
-    old_task, new_task = inbox.case_tasks(db, old.id)[0], inbox.case_tasks(db, new.id)[0]
+    new = cases.start(db, settings, officer, "caller", {"fine": Decimal("20000")}).instance
+    old_task, new_task = cases.ready_tasks_of(db, old.id)[0], cases.ready_tasks_of(db, new.id)[0]
     assert (old.model_version, new.model_version) == (1, 2)
     assert (old_task.name, new_task.name) == ("审核意见", "复核意见")  # called process pinned
     assert old_task.role_id == "legal_reviewer" and old_task.process_id == "sub_review"
-    cases.complete_task(db, reviewer, old_task.task_id, {"opinion": "同意"})
-    cases.complete_task(db, reviewer, new_task.task_id, {"opinion": "同意"})
+    tasks.complete_or_raise(db, reviewer, old_task.task_id, {"opinion": "同意"})
+    tasks.complete_or_raise(db, reviewer, new_task.task_id, {"opinion": "同意"})
     assert (old.status, new.status) == ("completed", "completed")
     majors = [_last_data(db, i)["major"] for i in (old, new)]
     assert majors == [True, False]  # the DMN of each case's own version
 
 
 def _last_data(db, instance):
-    from workflows.runtime import load_workflow
+    from workflows.engine.runtime import load_workflow
     return load_workflow(db, instance).last_task.data
 
 
 def test_specs_are_parsed_once_per_set(db):
     deployment.deploy(db, SET, "designer")
-    first = deployment.specs.get(db, 1, "caller")
-    assert deployment.specs.get(db, 1, "caller") is first
+    first = specs.get(db, 1, "caller")
+    assert specs.get(db, 1, "caller") is first
 
 
 def test_read_model_files_takes_folders_and_files(tmp_path):

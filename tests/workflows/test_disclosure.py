@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import bpmn
-from workflows import cases, deployment, disclosure
-from workflows.people import get_user
+from workflows.domain import cases, disclosure
+from workflows.design import deployment
+from workflows.domain.people import get_user
 
 
 @pytest.mark.parametrize("name, kind, shown", [
@@ -41,7 +42,7 @@ def test_ordinary_numbers_survive():
 
 def test_write_builds_a_redacted_record_and_audits_it(db, settings):
     deployment.deploy(db, {"approval.bpmn": bpmn("approval.bpmn")}, "designer")
-    instance = cases.start_case(db, settings, get_user(db, "zhang"), "approval", {"party_name": "李某某"})
+    instance = cases.start(db, settings, get_user(db, "zhang"), "approval", {"party_name": "李某某"}).instance
     data = {"party_name": "李小明", "party_type": "natural_person", "party_id_number": "110105199003071234",
             "party_phone": "13912345678", "party_address": "新市区幸福路8号3单元", "matter_code": "MZ-CF-0001",
             "disclosure_facts": "当事人李小明（电话13912345678，住新市区幸福路8号3单元）出借登记证书", "disclosure_basis": "第三十条",
@@ -60,7 +61,7 @@ def test_write_builds_a_redacted_record_and_audits_it(db, settings):
 
 def test_cases_with_minors_are_recorded_as_not_published(db, settings):
     deployment.deploy(db, {"approval.bpmn": bpmn("approval.bpmn")}, "designer")
-    instance = cases.start_case(db, settings, get_user(db, "zhang"), "approval", {"party_name": "某"})
+    instance = cases.start(db, settings, get_user(db, "zhang"), "approval", {"party_name": "某"}).instance
     record = disclosure.write(db, instance, "enforcement_case",
                               {"party_name": "王小", "party_type": "natural_person", "publish": False,
                                "not_published_reason": "minors", "not_published_note": "当事人未满十八周岁"})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.evidence import (
+from workflows.domain.evidence_store import (
     CHUNK_SIZE,
     DEFAULT_ALLOWED_TYPES,
     MAX_FILENAME_CHARS,

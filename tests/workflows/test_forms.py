@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflows.forms import FieldSpec, validate_form
+from workflows.domain.forms import FieldSpec, validate_form
 
 SHA = "a" * 64
 

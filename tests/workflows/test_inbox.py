@@ -7,18 +7,20 @@ import pytest
 from sqlalchemy import event
 
 from tests.conftest import bpmn
-from workflows import cases, deployment, inbox, serialization
-from workflows.inbox import Filters
-from workflows.people import get_user
+from workflows.domain import cases, inbox, tasks
+from workflows.design import deployment
+from workflows.engine import serialization
+from workflows.domain.inbox import Filters
+from workflows.domain.people import get_user
 
 
 @pytest.fixture
 def many(db, settings):
     deployment.deploy(db, {"approval.bpmn": bpmn("approval.bpmn")}, "designer")
     zhang = get_user(db, "zhang")
-    created = [cases.start_case(db, settings, zhang, "approval", {"party_name": f"协会{n:02d}"}) for n in range(25)]
+    created = [cases.start(db, settings, zhang, "approval", {"party_name": f"协会{n:02d}"}).instance for n in range(25)]
     sun = get_user(db, "sun")
-    cases.start_case(db, settings, sun, "approval", {"party_name": "养老院"})
+    cases.start(db, settings, sun, "approval", {"party_name": "养老院"}).instance
     return created
 
 
@@ -48,13 +50,13 @@ def test_filters(db, many):
 
 def test_my_tasks_completed_by_and_case_tasks(db, many):
     zhang, li = get_user(db, "zhang"), get_user(db, "li")
-    first = inbox.case_tasks(db, many[0].id)[0]
-    cases.claim(db, li, first.task_id)
+    first = cases.ready_tasks_of(db, many[0].id)[0]
+    tasks.claim(db, li, first.task_id)
     assert [r.task_id for r in inbox.my_tasks(db, li).items] == [first.task_id]
     assert inbox.open_count(db, li) == 25
-    cases.complete_task(db, li, first.task_id, {"party_name": "协会00", "second_officer": "zhang"})
+    tasks.complete_or_raise(db, li, first.task_id, {"party_name": "协会00", "second_officer": "zhang"})
     assert [r.task_id for r in inbox.completed_by(db, li).items] == [first.task_id]
-    [confirm] = inbox.case_tasks(db, many[0].id)
+    [confirm] = cases.ready_tasks_of(db, many[0].id)
     assert inbox.my_tasks(db, zhang).items[0].task_id == confirm.task_id
 
 
@@ -74,7 +76,7 @@ def test_queries_never_deserialize_a_workflow(db, many, monkeypatch):
     li = get_user(db, "li")
     inbox.my_tasks(db, li), inbox.pool_tasks(db, li), inbox.completed_by(db, li)
     inbox.overdue(db, datetime.now(timezone.utc) + timedelta(days=30)), inbox.open_count(db, li)
-    inbox.case_tasks(db, many[0].id)
+    cases.ready_tasks_of(db, many[0].id)
 
 
 def test_pool_query_uses_its_index_on_sqlite(db, many, settings):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from workflows import people
-from workflows.errors import CredentialRequired, NotFound
-from workflows.models import Role
-from workflows.settings import load_settings
+from workflows.domain import people
+from workflows.core.errors import CredentialRequired, NotFound
+from workflows.core.models import Role
+from workflows.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import bpmn
-from webapp.cli import main
-from workflows import audit, cases, deployment, inbox, records
-from workflows.errors import FormInvalid, InstanceNotActive
-from workflows.evidence import EvidenceTypeNotAllowed
-from workflows.people import get_user
+from workflows.cli import main
+from workflows.domain import audit, cases, inbox, records, tasks
+from workflows.design import deployment
+from workflows.core.errors import FormInvalid, InstanceNotActive
+from workflows.domain.evidence_store import EvidenceTypeNotAllowed
+from workflows.domain.people import get_user
 
 
 def png() -> bytes:
@@ -28,12 +29,12 @@ def png() -> bytes:
 @pytest.fixture
 def case(db, settings):
     deployment.deploy(db, {"approval.bpmn": bpmn("approval.bpmn")}, "designer")
-    return cases.start_case(db, settings, get_user(db, "zhang"), "approval", {"party_name": "某协会"})
+    return cases.start(db, settings, get_user(db, "zhang"), "approval", {"party_name": "某协会"}).instance
 
 
 def test_stored_evidence_is_linked_audited_and_usable_in_file_fields(db, settings, case):
     store = records.evidence_store(settings)
-    [row] = inbox.case_tasks(db, case.id)
+    [row] = cases.ready_tasks_of(db, case.id)
     photo = records.store_evidence(db, store, io.BytesIO(png()), "现场照片.png", "zhang", case, row.task_id, "photos")
     assert photo.mime == "image/png" and photo.size == len(png())
     again = records.store_evidence(db, store, io.BytesIO(png()), "copy.png", "zhang", case, row.task_id, "photos")
@@ -41,14 +42,14 @@ def test_stored_evidence_is_linked_audited_and_usable_in_file_fields(db, setting
     events = [e for e in audit.events_of(db, case.id) if e.action == "evidence.store"]
     assert photo.sha256 in events[0].payload and '"filename":"现场照片.png"' in events[0].payload
     with pytest.raises(FormInvalid) as missing:
-        cases.complete_task(db, get_user(db, "zhang"), row.task_id,
+        tasks.complete_or_raise(db, get_user(db, "zhang"), row.task_id,
                             {"party_name": "某协会", "second_officer": "li", "photos": ["0" * 64]})
     assert missing.value.errors == {"photos": ["现场照片：证据文件不存在，请重新上传"]}
-    cases.complete_task(db, get_user(db, "zhang"), row.task_id,
+    tasks.complete_or_raise(db, get_user(db, "zhang"), row.task_id,
                         {"party_name": "某协会", "second_officer": "li", "photos": [photo.sha256]})
-    evidence, chunks = records.read_evidence(db, store, "wang", case, photo.sha256)
+    evidence, chunks = records.read_evidence(db, store, get_user(db, "wang"), case.id, photo.sha256)
     assert b"".join(chunks) == png()
-    assert audit.events_of(db, case.id)[-1].action == "evidence.read"
+    assert [(e.actor, e.action) for e in audit.latest_reads(db, case.id, 5)] == [("wang", "evidence.read")]
 
 
 def test_refused_types_store_nothing(db, settings, case):

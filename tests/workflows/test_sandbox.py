@@ -10,10 +10,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import sandbox
-from workflows.deadlines import DEFAULT_DEADLINES, DeadlineRule
-from workflows.sandbox import HELPER_NAMES, SandboxEnvironment, ScriptRejected, check_source, make_script_engine
-from workflows.workdays import TZ, WorkCalendar
+from workflows.engine import sandbox
+from workflows.core.deadlines import DEFAULT_DEADLINES, DeadlineRule
+from workflows.engine.sandbox import HELPER_NAMES, SandboxEnvironment, ScriptRejected, check_source, make_script_engine
+from workflows.core.workdays import TZ, WorkCalendar
 
 BPMN_DIR = Path(__file__).parents[1] / "bpmn"
 NOW = datetime(2026, 9, 30, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai

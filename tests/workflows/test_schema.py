@@ -4,8 +4,8 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import text
 
-from workflows.db import get_engine
-from workflows.schema import alembic_config, upgrade
+from workflows.core.db import get_engine
+from workflows.core.schema import alembic_config, upgrade
 
 
 def test_migrations_build_exactly_what_the_models_describe(settings):

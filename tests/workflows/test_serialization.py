@@ -11,8 +11,8 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from tests.conftest import bpmn
-from workflows import serialization, xmlsafe
-from workflows.parsing import build_parser
+from workflows.engine import serialization, xmlsafe
+from workflows.engine.parsing import build_parser
 
 def default_serializer():
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))

@@ -15,10 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import bpmn
-from workflows import audit, cases, clock, deployment, inbox
-from workflows.db import session_scope
-from workflows.models import AuditEvent, HumanTask, Instance
-from workflows.people import get_user
+from workflows.domain import audit, cases, inbox
+from workflows.core import clock
+from workflows.design import deployment
+from workflows.core.db import session_scope
+from workflows.core.models import AuditEvent, HumanTask, Instance
+from workflows.domain.people import get_user
 from workflows.worker import run_worker, start_sweeper_thread, sweep_once
 
 SHANGHAI_9AM_SEP_30 = datetime(2026, 9, 30, 1, 0, tzinfo=timezone.utc)
@@ -34,7 +36,7 @@ def timed(db, settings, frozen_clock):
 
 def start(db, settings, n=1):
     zhang = get_user(db, "zhang")
-    ids = [cases.start_case(db, settings, zhang, "timed", {"decision_date": date(2026, 9, 30)}).id for _ in range(n)]
+    ids = [cases.start(db, settings, zhang, "timed", {"decision_date": date(2026, 9, 30)}).instance.id for _ in range(n)]
     db.commit()
     return ids
 
@@ -48,7 +50,7 @@ def sweep(db, settings):
 
 
 def names(db, instance_id):
-    return sorted(r.name for r in inbox.case_tasks(db, instance_id))
+    return sorted(r.name for r in cases.ready_tasks_of(db, instance_id))
 
 
 def test_duration_and_date_timers_fire_on_the_engine_clock(timed, settings, frozen_clock):
@@ -59,7 +61,7 @@ def test_duration_and_date_timers_fire_on_the_engine_clock(timed, settings, froz
 
     frozen_clock.advance(days=1, seconds=1)
     assert sweep(timed, settings) == 1
-    [publish] = inbox.case_tasks(timed, case_id)
+    [publish] = cases.ready_tasks_of(timed, case_id)
     # 7 working days after 30 Sep across the National Day holiday: end of 15 Oct in Shanghai
     assert publish.due_at == datetime(2026, 10, 15, 15, 59, 59, tzinfo=timezone.utc)
     # next: the reminder at 3 working days (8, 9 and Saturday 10 Oct, an adjusted working day)
@@ -113,14 +115,15 @@ def test_concurrent_workers_fire_each_timer_exactly_once(timed, settings, frozen
         assert publish_rows == n
         events = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "timer.fire"))
         assert events == n and audit.verify(session) == []
-        assert {len(inbox.case_tasks(session, i)) for i in ids} == {1}
+        assert {len(cases.ready_tasks_of(session, i)) for i in ids} == {1}
 
 
 KILLED_WORKER = """
 import sys, time
 from datetime import datetime, timezone
-from workflows import cases, clock
-from workflows.settings import load_settings
+from workflows.domain import cases
+from workflows.core import clock
+from workflows.core.settings import load_settings
 from workflows.worker import sweep_once
 
 original = cases.fire_timers
@@ -152,7 +155,7 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_written(timed, settings, 
         assert {session.get(Instance, i).next_timer_at for i in ids} == {SHANGHAI_9AM_SEP_30 + timedelta(days=1)}
     assert run_worker(settings, once=True) == 3
     with session_scope(settings, write=False) as session:
-        assert [len(inbox.case_tasks(session, i)) for i in ids] == [1, 1, 1]
+        assert [len(cases.ready_tasks_of(session, i)) for i in ids] == [1, 1, 1]
         assert audit.verify(session) == []
 
 
@@ -163,10 +166,10 @@ def test_embedded_mode_sweeps_inside_the_server_process(timed, settings, frozen_
     try:
         for _ in range(200):
             with session_scope(settings, write=False) as session:
-                if inbox.case_tasks(session, case_id):
+                if cases.ready_tasks_of(session, case_id):
                     break
             time.sleep(0.05)
     finally:
         stop.set()
     with session_scope(settings, write=False) as session:
-        assert [r.name for r in inbox.case_tasks(session, case_id)] == ["公示决定"]
+        assert [r.name for r in cases.ready_tasks_of(session, case_id)] == ["公示决定"]

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from tests.conftest import BPMN_DIR, bpmn
-from workflows.validation import validate
+from workflows.design.validation import validate
 
 HOSTILE = BPMN_DIR / "hostile"
 GOOD = bpmn("approval.bpmn")

@@ -3,8 +3,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from workflows import workdays
-from workflows.workdays import TZ, HolidayOverride, WorkCalendar, parse_holiday_csv
+from workflows.core import workdays
+from workflows.core.workdays import TZ, HolidayOverride, WorkCalendar, parse_holiday_csv
 
 
 @pytest.fixture

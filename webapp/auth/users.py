@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_login import UserMixin
 
-from workflows.models import User
+from workflows.core.models import User
 
 from .. import db
 from ..extensions import login_manager

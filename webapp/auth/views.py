@@ -5,8 +5,8 @@ from flask import flash, make_response, redirect, render_template, request, sess
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from workflows import audit
-from workflows.auth import authenticate
+from workflows.domain import audit
+from workflows.domain.auth import authenticate
 
 from .. import db
 from ..i18n import COOKIE, chosen_language, localize

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workflows.models import Matter
+from workflows.core.models import Matter
 
 from ..choices import matter_choices
 

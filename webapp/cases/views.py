@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
 
-from workflows import records, webqueries
-from workflows.cases import may_act
+from workflows.core.errors import CredentialRequired, NotFound
+from workflows.domain import casefile, cases, lookups, records
 
 from .. import db
-from ..access import may_start_cases, may_view_case, require, start_refusal, staff
+from ..access import no_credential_message, staff
 from ..evidence import download, store
-from ..labels import READ_ACTIONS
 from . import bp
 from .forms import StartCaseForm
 
@@ -17,43 +16,40 @@ from .forms import StartCaseForm
 @bp.route("/new", methods=["GET", "POST"])
 def start():
     user, session = staff(), db.session()
-    require(may_start_cases(user))
     process_id = current_app.config["CASE_PROCESS"]
-    refused, deployed = start_refusal(user), webqueries.is_startable(session, process_id)
+    try:
+        cases.check_start(session, user, process_id)
+        refusal, deployed = None, True
+    except CredentialRequired:
+        refusal, deployed = no_credential_message(), True
+    except NotFound:
+        refusal, deployed = None, False
     form = StartCaseForm()
-    form.offer(webqueries.active_matters(session))
-    if refused or not deployed or not form.validate_on_submit():
-        status = 403 if refused else 503 if not deployed else 422 if form.is_submitted() else 200
-        return render_template("cases/start.html", form=form, refusal=refused, deployed=deployed,
+    form.offer(lookups.active_matters(session))
+    if refusal or not deployed or not form.validate_on_submit():
+        status = 403 if refusal else 503 if not deployed else 422 if form.is_submitted() else 200
+        return render_template("cases/start.html", form=form, refusal=refusal, deployed=deployed,
                                process_id=process_id), status
-    started = webqueries.start_case(session, db.settings(), user, process_id, form.matter_code.data,
-                                    form.party_name.data.strip())
-    if started.first_task is not None:
-        return redirect(url_for("tasks.show", task_id=started.first_task.task_id))
+    started = cases.start(session, db.settings(), user, process_id,
+                          {"matter_code": form.matter_code.data, "party_name": form.party_name.data.strip()})
+    first = started.first_for(user)
+    if first is not None:
+        return redirect(url_for("tasks.show", task_id=first.task_id))
     return redirect(url_for(".show", instance_id=started.instance.id))
 
 
 @bp.get("/<int:instance_id>")
 @db.writes
 def show(instance_id: int):
-    user, session = staff(), db.session()
-    instance = webqueries.case(session, instance_id)
-    require(may_view_case(session, user, instance))
-    file = webqueries.case_file(session, user, instance)
     all_events = request.args.get("events") == "all"
-    return render_template(
-        "cases/case.html", file=file, all_events=all_events,
-        events=[e for e in file.events if all_events or e.action not in READ_ACTIONS],
-        read_events=sum(e.action in READ_ACTIONS for e in file.events),
-        may_act={t.task_id for t in file.tasks if may_act(user, t)},
-    )
+    file = casefile.read(db.session(), staff(), instance_id, with_reads=all_events)
+    events = sorted([*file.events, *file.read_events], key=lambda e: e.created_at)
+    return render_template("cases/case.html", file=file, all_events=all_events, events=events,
+                           read_events=file.reads, may_act=file.actionable)
 
 
 @bp.get("/<int:instance_id>/evidence/<sha256>")
 @db.writes
 def evidence(instance_id: int, sha256: str):
-    user, session = staff(), db.session()
-    instance = webqueries.case(session, instance_id)
-    require(may_view_case(session, user, instance))
-    found, chunks = records.read_evidence(session, store(), user.username, instance, sha256)
+    found, chunks = records.read_evidence(db.session(), store(), staff(), instance_id, sha256)
     return download(found, chunks)

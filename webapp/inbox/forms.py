@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
-from workflows.inbox import Filters
+from workflows.domain.inbox import Filters
 
 
 class FilterForm(FlaskForm):

@@ -5,10 +5,10 @@ from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from workflows import inbox, webqueries
+from workflows.domain import cases, inbox, lookups
 
 from .. import db
-from ..access import may_start_cases, staff
+from ..access import staff
 from . import bp
 from .forms import FilterForm
 
@@ -24,11 +24,11 @@ def index():
     user, session = staff(), db.session()
     tab = request.args.get("tab") if request.args.get("tab") in TABS else "mine"
     form = FilterForm(request.args)
-    processes = webqueries.process_names(session)
+    processes = inbox.processes(session)
     form.process_id.choices = [SelectChoice("", _l("全部流程")), *(SelectChoice(k, v) for k, v in processes.items())]
     page = TABS[tab][1](session, user, page=request.args.get("page", 1, type=int),
                         per_page=current_app.config["INBOX_PER_PAGE"], filters=form.filters())
     return render_template(
         "inbox/index.html", tab=tab, tabs=TABS, page=page, form=form,
-        matters=webqueries.matter_names(session, {t.instance.matter_code for t in page.items}),
-        may_start=may_start_cases(user))
+        matters=lookups.matter_names(session, {t.instance.matter_code for t in page.items}),
+        may_start=cases.may_start(session, user, current_app.config["CASE_PROCESS"]))

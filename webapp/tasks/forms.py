@@ -14,8 +14,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import BooleanField, Field, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from workflows.forms import TRUE, FieldSpec
-from workflows.webqueries import TaskSheet, Upload
+from workflows.domain.forms import TRUE, FieldSpec
+from workflows.domain.tasks import TaskSheet, Upload
 
 from ..i18n import localize
 
@@ -51,25 +51,18 @@ def show_errors(form: FlaskForm, errors: dict[str, list[str]]) -> list[str]:
     return [localize(m) for field_id, messages in errors.items() if field_id not in fields for m in messages]
 
 
-def submitted_values(fields: list[FieldSpec], formdata: MultiDict) -> dict[str, Any]:
-    """The raw values of the editable fields, as the engine takes them."""
-    values: dict[str, Any] = {}
-    for spec in fields:
-        if spec.readonly:
-            continue
-        values[spec.id] = formdata.getlist(spec.id) if spec.multiple else formdata.get(spec.id)
-    return values
+def submitted_values(formdata: MultiDict) -> dict[str, Any]:
+    """The raw values as the engine takes them: one value, or a list where a name was sent repeatedly.
+
+    Names starting with ``_`` belong to the page (CSRF token, which button), not to the form."""
+    return {name: values if len(values) > 1 else values[0]
+            for name, values in formdata.lists() if not name.startswith("_")}
 
 
-def uploads(fields: list[FieldSpec], files: MultiDict) -> list[Upload]:
+def submitted_uploads(files: MultiDict) -> list[Upload]:
     """Files sent with the form itself (the path without JavaScript)."""
-    found = []
-    for spec in fields:
-        if spec.type != "file" or spec.readonly:
-            continue
-        chosen: list[FileStorage] = [f for f in files.getlist(spec.id) if f.filename]
-        found += [Upload(spec.id, f.stream, f.filename) for f in (chosen if spec.multiple else chosen[-1:])]
-    return found
+    chosen: list[tuple[str, FileStorage]] = [(name, f) for name, f in files.items(multi=True) if f.filename]
+    return [Upload(name, f.stream, f.filename) for name, f in chosen]
 
 
 def _attr(spec: FieldSpec) -> str:
@@ -101,7 +94,7 @@ def _choices(spec: FieldSpec, sheet: TaskSheet) -> list[SelectChoice] | None:
         people = sorted(sheet.people.get(spec.properties.get("role", ""), []), key=lambda u: (u.unit.name, u.username))
         return [SelectChoice(u.username, f"{u.full_name}（{u.username}）", optgroup=u.unit.name) for u in people]
     if spec.type == "matter":
-        return matter_choices(sheet.matters)
+        return matter_choices(sheet.matter_choices)
     return None
 
 

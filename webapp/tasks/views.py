@@ -4,54 +4,45 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from workflows import cases, inbox, webqueries
-from workflows.errors import Conflict, InstanceNotActive
-from workflows.evidence import EvidenceError
+from workflows.core.errors import Conflict, InstanceNotActive
+from workflows.domain import tasks
+from workflows.domain.evidence_store import EvidenceError
 
 from .. import db
-from ..access import may_see_task, refusal, require, staff
+from ..access import refusal_text, staff
 from ..evidence import refusal_message, size_text, store
 from ..i18n import task_name
 from ..redirects import back
 from . import bp
-from .forms import show_errors, submitted_values, task_form, uploads
+from .forms import show_errors, submitted_uploads, submitted_values, task_form
 
 
 @bp.get("/<task_id>")
 def show(task_id: str):
-    user, session = staff(), db.session()
-    row = webqueries.task_row(session, task_id)
-    require(may_see_task(user, row))
-    return _page(row)
+    return _page(task_id)
 
 
 @bp.post("/<task_id>")
 def submit(task_id: str):
     user, session = staff(), db.session()
-    row = webqueries.task_row(session, task_id)
-    require(may_see_task(user, row))
-    fields = cases.form_of(session, row)
-    data, files = submitted_values(fields, request.form), uploads(fields, request.files)
+    values, files = submitted_values(request.form), submitted_uploads(request.files)
     saving_draft = request.form.get("_action") == "draft"
+    operation = tasks.save_draft if saving_draft else tasks.complete
     try:
-        if saving_draft:
-            result = webqueries.save_draft(session, store(), user, task_id, data, files)
-        else:
-            result = webqueries.submit_task(session, store(), user, task_id, data, files)
+        result = operation(session, store(), user, task_id, values, files)
     except (Conflict, InstanceNotActive):
-        session.refresh(row)
-        return _page(row, submitted=data, overtaken=True, status=409)
-    if result.outcome is not None:
+        db.discard()
+        return _page(task_id, submitted=values, overtaken=True, status=409)
+    if result.completed:
         return redirect(url_for(".done", task_id=task_id))
     if saving_draft and not result.refused:
         flash(_("草稿已保存。任务尚未提交，可以稍后继续填写。"), "success")
         return redirect(url_for(".show", task_id=task_id))
-    return _page(row, submitted=result.data, errors=result.errors, refused=result.refused, status=422)
+    return _page(task_id, submitted=result.data, errors=result.errors, refused=result.refused, status=422)
 
 
-def _page(row, *, submitted=None, errors=None, refused=None, overtaken=False, status=200):
-    user, session = staff(), db.session()
-    sheet = webqueries.task_sheet(session, user, row, submitted)
+def _page(task_id: str, *, submitted=None, errors=None, refused=None, overtaken=False, status=200):
+    sheet = tasks.sheet(db.session(), staff(), task_id, submitted)
     form = task_form(sheet)
     messages = dict(errors or {})
     for field_id, problems in (refused or {}).items():
@@ -59,30 +50,22 @@ def _page(row, *, submitted=None, errors=None, refused=None, overtaken=False, st
     general = show_errors(form, messages)
     return render_template(
         "tasks/task.html", sheet=sheet, form=form, general_errors=general, overtaken=overtaken,
-        refusal=refusal(user, row) if row.state == "ready" and not overtaken else None,
-        names=webqueries.full_names(session, {row.assignee, row.completed_by}),
-        matters=webqueries.matter_names(session, {row.instance.matter_code}),
-        max_bytes=db.settings().evidence_max_bytes,
+        refusal=None if overtaken else refusal_text(sheet.refusal), max_bytes=db.settings().evidence_max_bytes,
     ), status
 
 
 @bp.get("/<task_id>/done")
 def done(task_id: str):
-    user, session = staff(), db.session()
-    row = webqueries.task_row(session, task_id)
-    require(may_see_task(user, row))
-    if row.state == "ready":
+    after = tasks.following(db.session(), staff(), task_id)
+    if after.row.state == "ready":
         return redirect(url_for(".show", task_id=task_id))
-    following = inbox.case_tasks(session, row.instance_id)
-    return render_template("tasks/done.html", row=row, following=following,
-                           names=webqueries.full_names(session, {t.assignee for t in following} | {row.completed_by}),
-                           may_act={t.task_id for t in following if cases.may_act(user, t)})
+    return render_template("tasks/done.html", after=after, row=after.row)
 
 
 @bp.post("/<task_id>/claim")
 def claim(task_id: str):
     try:
-        row = cases.claim(db.session(), staff(), task_id)
+        row = tasks.claim(db.session(), staff(), task_id)
     except Conflict:
         db.discard()
         flash(_("这项任务刚被他人认领或已办理完成，请刷新列表。"), "warning")
@@ -94,12 +77,12 @@ def claim(task_id: str):
 @bp.post("/<task_id>/unclaim")
 def unclaim(task_id: str):
     try:
-        row = cases.unclaim(db.session(), staff(), task_id)
+        row = tasks.release(db.session(), staff(), task_id)
     except Conflict:
         db.discard()
-        flash(_("这项任务已办理完成，不能退回。"), "warning")
+        flash(_("这项任务已办理完成，不能放回。"), "warning")
         return back()
-    flash(_("已退回任务“%(name)s”，它回到了待认领列表。", name=task_name(row)), "info")
+    flash(_("已将任务“%(name)s”放回待认领列表。", name=task_name(row)), "info")
     return back()
 
 
@@ -111,8 +94,8 @@ def upload(task_id: str):
         db.discard()
         return jsonify(error=_("没有收到文件。")), 400
     try:
-        evidence = webqueries.upload_evidence(db.session(), store(), staff(), task_id,
-                                              request.form.get("field", ""), sent.stream, sent.filename)
+        evidence = tasks.upload(db.session(), store(), staff(), task_id,
+                                request.form.get("field", ""), sent.stream, sent.filename)
     except EvidenceError as exc:
         db.discard()
         return jsonify(error=refusal_message(exc)), 422

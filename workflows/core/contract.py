@@ -1,0 +1,32 @@
+"""The contract between the engine and the models: every element id, data key and hook the engine
+relies on, declared once. Deploy validation checks models against it (:mod:`workflows.design.validation`).
+"""
+from __future__ import annotations
+
+# A script task with this id marks the moment a disclosure record is written: when it completes,
+# the engine writes the record from the case data (:mod:`workflows.domain.disclosure`).
+DISCLOSURE_HOOK = "write_disclosure"
+
+# Case data the engine copies to the case row, so lists can show and search it without loading the case.
+MATTER_KEY = "matter_code"
+PARTY_KEY = "party_name"
+
+# Case data the engine adds when a case starts; diagrams read these and may not ask for them in forms.
+CASE_NO_KEY = "case_no"
+FILER_KEY = "filing_officer"
+UNIT_KEY = "case_unit"
+AGENCY_KEY = "agency_name"
+START_KEYS = (CASE_NO_KEY, FILER_KEY, UNIT_KEY, AGENCY_KEY)
+
+# Processes that publish the enforcement catalogue rather than decide cases: their disclosure
+# records are catalogue entries, and they are numbered in their own series.
+CATALOGUE_PROCESSES = frozenset({"pre_disclosure"})
+
+
+def number_series(process_id: str) -> str:
+    """Which numbering setting a process's cases take: ``case`` or ``matter``."""
+    return "matter" if process_id in CATALOGUE_PROCESSES else "case"
+
+
+def disclosure_kind(process_id: str) -> str:
+    return "matter" if process_id in CATALOGUE_PROCESSES else "decision"

@@ -1,0 +1,309 @@
+"""The tables, as SQLAlchemy 2 typed models. The schema itself is built by Alembic migrations."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+    Table, Text, TypeDecorator, UniqueConstraint, text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from workflows.core.clock import now
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes on every database: stored as UTC, naive values refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are never stored")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:  # SQLite keeps no offset
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+user_roles = Table(
+    "user_role", Base.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("role.id"), primary_key=True),
+)
+
+
+class Unit(Base):
+    """A business section (科室) of the bureau; cases and unit-scoped tasks belong to one."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Role(Base):
+    """A role of DOMAIN.md; BPMN lanes are named by its id or its Chinese label."""
+
+    __tablename__ = "role"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label_zh: Mapped[str] = mapped_column(String(40), unique=True)
+    label_en: Mapped[str] = mapped_column(String(60))
+    needs_credential: Mapped[bool] = mapped_column(Boolean, default=False)
+    unit_scoped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(10))
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="joined")
+    credentials: Mapped[list[Credential]] = relationship(back_populates="holder", lazy="joined")
+
+    @property
+    def role_ids(self) -> set[str]:
+        return {r.id for r in self.roles}
+
+    def valid_credential(self, on: date) -> Credential | None:
+        return next((c for c in self.credentials if c.valid_from <= on <= c.valid_to), None)
+
+
+class Credential(Base):
+    """An enforcement credential (执法证): no valid credential, no enforcement."""
+
+    __tablename__ = "credential"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    area: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    holder: Mapped[User] = relationship(back_populates="credentials")
+
+
+class Matter(Base):
+    """An enforcement matter (执法事项) of the published catalogue."""
+
+    __tablename__ = "matter"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(60))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    penalty: Mapped[str] = mapped_column(Text, default="")
+    serious: Mapped[bool] = mapped_column(Boolean, default=False)  # life, health or finance: 5-year limitation
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DeadlineSetting(Base):
+    """A legal deadline as data: the diagrams' timers read these through ``deadline()``."""
+
+    __tablename__ = "deadline_setting"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(20))  # working_days | days | years
+    label_zh: Mapped[str] = mapped_column(String(100))
+    basis: Mapped[str] = mapped_column(String(200), default="")
+
+
+class HolidayOverride(Base):
+    """A day the holiday package does not know: ``holiday`` or adjusted ``workday``."""
+
+    __tablename__ = "holiday_override"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(60), default="")
+
+
+class ModelBlob(Base):
+    """BPMN/DMN file contents, stored once per SHA-256."""
+
+    __tablename__ = "model_blob"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ModelSet(Base):
+    """Version N of the deployed model set; a case runs entirely on the version it started on."""
+
+    __tablename__ = "model_set"
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    deployed_by: Mapped[str] = mapped_column(String(60))
+    files: Mapped[list[ModelFile]] = relationship(lazy="selectin", order_by="ModelFile.filename")
+
+
+class ModelFile(Base):
+    __tablename__ = "model_file"
+    version: Mapped[int] = mapped_column(ForeignKey("model_set.version"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("model_blob.sha256"))
+
+
+class CaseCounter(Base):
+    """The last sequence number given in one numbering series (a case-number pattern) and year."""
+
+    __tablename__ = "case_counter"
+    series: Mapped[str] = mapped_column(String(100), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Instance(Base):
+    """A case: its serialized workflow (no spec inside), what lists need without loading it, and the
+    head of its audit chain (written with the case, so the version check is the chain's lock)."""
+
+    __tablename__ = "instance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(60), unique=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[int] = mapped_column(ForeignKey("model_set.version"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    matter_code: Mapped[str | None] = mapped_column(String(40))
+    party_name: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(Text, deferred=True)  # lists never load it
+    error_task: Mapped[str | None] = mapped_column(String(100))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)  # head of the case's audit chain
+    audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """One inbox row per user task, kept in step with the workflow so lists never deserialize it."""
+
+    __tablename__ = "human_task"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    spec_id: Mapped[str] = mapped_column(String(100))
+    process_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    lane: Mapped[str] = mapped_column(String(60))
+    role_id: Mapped[str] = mapped_column(ForeignKey("role.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    assignee: Mapped[str | None] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(60))
+    instance: Mapped[Instance] = relationship()
+    __table_args__ = (
+        Index("ix_human_task_assignee", "assignee", "state", "due_at"),
+        Index("ix_human_task_pool", "role_id", "unit_id", "due_at",
+              sqlite_where=text("state = 'ready' AND assignee IS NULL"),
+              postgresql_where=text("state = 'ready' AND assignee IS NULL")),
+        Index("ix_human_task_instance", "instance_id", "state"),
+        Index("ix_human_task_due", "due_at", sqlite_where=text("state = 'ready'"),
+              postgresql_where=text("state = 'ready'")),
+        Index("ix_human_task_done_by", "completed_by", "state", "completed_at"),
+    )
+
+
+class Evidence(Base):
+    """Metadata of a stored evidence object; the bytes live in the evidence store by SHA-256."""
+
+    __tablename__ = "evidence"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(60))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class EvidenceLink(Base):
+    """Which case and task a stored evidence object belongs to (an object may serve several)."""
+
+    __tablename__ = "evidence_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence.sha256"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    field_id: Mapped[str | None] = mapped_column(String(100))
+    linked_by: Mapped[str] = mapped_column(String(60))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    evidence: Mapped[Evidence] = relationship(lazy="joined")
+    __table_args__ = (UniqueConstraint("sha256", "instance_id", "task_id", "field_id"),)
+
+
+class TaskDraft(Base):
+    """Form values saved without completing the task; kept out of the workflow state."""
+
+    __tablename__ = "task_draft"
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # JSON of the submitted (raw) values
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Disclosure(Base):
+    """A public disclosure record, redacted when written; the portal shows ``publish`` ones."""
+
+    __tablename__ = "disclosure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # decision | matter
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"), index=True)
+    case_no: Mapped[str | None] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)  # JSON of the redacted public fields
+    publish: Mapped[bool] = mapped_column(Boolean)
+    not_published_reason: Mapped[str | None] = mapped_column(String(40))
+    not_published_note: Mapped[str | None] = mapped_column(Text)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditChain(Base):
+    """The head of one hash chain: ``system`` or ``access:<username>``. Appends lock this row.
+    (A case chain's head is on the case row.)"""
+
+    __tablename__ = "audit_chain"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    length: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditEvent(Base):
+    """An append-only record; ``hash`` covers the event's canonical JSON and ``prev_hash``."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(80))
+    seq: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60))
+    instance_id: Mapped[int | None] = mapped_column(Integer)  # no FK: the record outlives what it names
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("chain", "seq"), Index("ix_audit_instance", "instance_id", "action"))

@@ -1,0 +1,207 @@
+"""Validation of a model set: everything that would otherwise fail only on a live case.
+
+Each problem is one line naming the file, the element id and the line. Nothing here runs diagram
+code: scripts, conditions and DMN cells are only compiled in the sandbox.
+"""
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from workflows.engine import xmlsafe
+from workflows.domain.forms import FIELD_TYPES
+from workflows.engine.parsing import BPMN, CAMUNDA, build_parser, is_dmn
+from workflows.core.roles import ROLE_BY_LANE
+from workflows.engine.sandbox import HELPER_NAMES, check_source
+
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+ISO_DURATION = re.compile(r"R?\d*/?P(?!\Z)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?\Z")
+DEADLINE_HELPERS = {"deadline"}
+CONSTRAINTS = {"required", "min", "max", "minlength", "maxlength", "readonly"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    element: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line or '-'}: {self.element or '-'}: {self.message}"
+
+
+def validate(files: dict[str, bytes]) -> list[Problem]:
+    """Every problem in the set ``{filename: content}``; empty means it may be deployed."""
+    problems: list[Problem] = []
+    roots: dict[str, etree._Element] = {}
+    for name, content in sorted(files.items()):
+        try:
+            roots[name] = xmlsafe.parse(content)
+        except xmlsafe.UnsafeXml as exc:
+            problems.append(Problem(name, "", exc.line, str(exc)))
+    for name, root in roots.items():
+        problems.extend(_lint_dmn(name, root) if is_dmn(root) else _lint_bpmn(name, root))
+    if problems:
+        return problems
+    return _check_with_engine_parser(roots)
+
+
+def _check_with_engine_parser(roots: dict[str, etree._Element]) -> list[Problem]:
+    """Let SpiffWorkflow build every executable process; any exception becomes a problem line."""
+    try:
+        parser = build_parser(roots)
+        for process_id in parser.get_process_ids():
+            parser.get_spec(process_id)
+            parser.get_subprocess_specs(process_id)
+    except Exception as exc:  # the parser raises many kinds; none may escape as a traceback
+        return [Problem(getattr(exc, "file_name", "") or "", getattr(exc, "id", "") or "",
+                        getattr(exc, "line_number", None) or None, _one_line(exc))]
+    return []
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def _lint_bpmn(name: str, root: etree._Element) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def problem(el: etree._Element, message: str) -> None:
+        problems.append(Problem(name, el.get("id", ""), el.sourceline, message))
+
+    if etree.QName(root).localname != "definitions":
+        return [Problem(name, "", root.sourceline, "not a BPMN or DMN definitions document")]
+    for process in root.iter(BPMN + "process"):
+        lanes = {ref.text.strip(): lane.get("name", "") for lane in process.iter(BPMN + "lane")
+                 for ref in lane.iter(BPMN + "flowNodeRef") if ref.text}
+        for task in process.iter(BPMN + "userTask"):
+            lane = lanes.get(task.get("id", ""))
+            if lane is None:
+                problem(task, "user task is in no lane; put it in the lane of the role that does it")
+            elif lane not in ROLE_BY_LANE:
+                problem(task, f"lane {lane!r} is not a role id or a role's Chinese label")
+            for field in task.iter(CAMUNDA + "formField"):
+                for message in _field_problems(field):
+                    problem(field, message)
+        for el in process.iter():
+            if not isinstance(el.tag, str):
+                continue
+            local = etree.QName(el).localname
+            if local == "script" and el.text and el.text.strip():
+                for message in check_source(el.text, "exec"):
+                    problem(el.getparent(), f"script: {message}")
+            elif local == "conditionExpression" and el.text and el.text.strip():
+                for message in check_source(el.text.strip(), "eval"):
+                    problem(el.getparent(), f"condition: {message}")
+            elif local in ("timeDuration", "timeDate", "timeCycle"):
+                for message in _timer_problems(el.text or ""):
+                    problem(el.getparent().getparent(), message)
+            elif local == "property" and el.getparent().tag == CAMUNDA + "properties" \
+                    and el.get("name") in ("assignee", "due"):
+                for message in check_source(el.get("value", ""), "eval"):
+                    problem(el.getparent().getparent().getparent(), f"{el.get('name')}: {message}")
+    return problems
+
+
+def _field_problems(field: etree._Element) -> list[str]:
+    fid, ftype = field.get("id", ""), field.get("type", "")
+    out = []
+    if not IDENTIFIER.match(fid) or keyword.iskeyword(fid):
+        out.append(f"form field id {fid!r} is not a plain identifier (letters, digits, _; no leading _)")
+    elif fid in HELPER_NAMES:
+        out.append(f"form field id {fid!r} shadows the script helper of that name")
+    if ftype not in FIELD_TYPES:
+        out.append(f"form field {fid!r} has unknown type {ftype!r} (known: {', '.join(FIELD_TYPES)})")
+    if ftype == "enum" and not field.findall(CAMUNDA + "value"):
+        out.append(f"enum field {fid!r} has no values")
+    props = {p.get("id"): p.get("value") for p in field.iter(CAMUNDA + "property")}
+    if ftype == "user" and props.get("role") not in ROLE_BY_LANE:
+        out.append(f"user field {fid!r} needs property role = a role id (got {props.get('role')!r})")
+    for c in field.iter(CAMUNDA + "constraint"):
+        if c.get("name") not in CONSTRAINTS:
+            out.append(f"form field {fid!r} has unknown constraint {c.get('name')!r}")
+    return out
+
+
+def _timer_problems(text: str) -> list[str]:
+    """A timer is a quoted ISO 8601 literal or a call of a deadline helper; nothing else runs."""
+    source = text.strip()
+    try:
+        node = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return [f"timer {source!r} is not an expression: quote ISO 8601 literals, e.g. \"P5D\", "
+                "or call deadline('name', start)"]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if ISO_DURATION.match(node.value) or _is_iso_datetime(node.value):
+            return []
+        return [f"timer literal {node.value!r} is not ISO 8601"]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DEADLINE_HELPERS:
+        return [f"timer: {m}" for m in check_source(source, "eval")]
+    return [f"timer {source!r} must be a quoted ISO 8601 literal (\"P5D\") or a deadline(...) call"]
+
+
+def _is_iso_datetime(value: str) -> bool:
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def _lint_dmn(name: str, root: etree._Element) -> list[Problem]:
+    problems: list[Problem] = []
+    ns = "{%s}" % etree.QName(root).namespace
+    for table in root.iter(ns + "decisionTable"):
+        decision = table.getparent()
+        inputs = [(i.findtext(f"{ns}inputExpression/{ns}text") or "").strip() for i in table.findall(ns + "input")]
+        for i, expr in enumerate(inputs):
+            for message in check_source(expr, "eval") if expr else ["input expression is empty"]:
+                problems.append(Problem(name, decision.get("id", ""), table.sourceline, f"input {i + 1}: {message}"))
+        rules = table.findall(ns + "rule")
+        for row, rule in enumerate(rules, start=1):
+            where = f"{rule.get('id', '')} (row {row})"
+            for col, entry in enumerate(rule.findall(ns + "inputEntry")):
+                cell = (entry.findtext(ns + "text") or "").strip()
+                message = _dmn_cell_problem(inputs[col] if col < len(inputs) else "x", cell)
+                if message:
+                    problems.append(Problem(name, where, entry.sourceline, f"input cell {col + 1}: {message}"))
+            for col, entry in enumerate(rule.findall(ns + "outputEntry")):
+                cell = (entry.findtext(ns + "text") or "").strip()
+                for message in check_source(cell, "eval") if cell else []:
+                    problems.append(Problem(name, where, entry.sourceline, f"output cell {col + 1}: {message}"))
+        if not any(all(_is_blank((e.findtext(ns + "text") or "")) for e in r.findall(ns + "inputEntry"))
+                   for r in rules):
+            problems.append(Problem(name, decision.get("id", ""), table.sourceline,
+                                    "decision table has no catch-all row (a last row with every input '-')"))
+    return problems
+
+
+def _is_blank(cell: str) -> bool:
+    return cell.strip() in ("", "-")
+
+
+def _dmn_cell_problem(input_expr: str, cell: str) -> str | None:
+    """Compile the cell the way SpiffWorkflow's DMN engine will evaluate it (Python, not FEEL)."""
+    if _is_blank(cell):
+        return None
+    if "?" in cell:  # SpiffWorkflow's double-ended test, e.g. "1 < ? < 5"
+        errors = check_source(cell.replace("?", "dmninputexpr"), "eval")
+        return f"{cell!r}: {errors[0]}" if errors else None
+    try:
+        node = ast.parse(cell, mode="eval").body
+        if isinstance(node, ast.Tuple):
+            return (f"{cell!r} is a FEEL list and would never match; write it as Python, "
+                    f"e.g. in ({cell})")
+        expr = f"({input_expr}) == ({cell})"
+    except SyntaxError:
+        expr = f"{input_expr} {cell}"
+    errors = check_source(expr, "eval")
+    if errors:
+        return f"{cell!r} is not a Python test SpiffWorkflow can evaluate ({errors[0]}); FEEL such as [1..5] is not supported"
+    return None

@@ -1,0 +1,198 @@
+"""The append-only, hash-chained audit log (全过程记录).
+
+Three kinds of chain, so that writers who have nothing to do with each other never wait on each other:
+
+- ``case:<id>``, the acts on one case. Its head (length and last hash) lives on the case row
+  itself, so appending rides on the case's own write: the row's optimistic version check is the
+  chain's lock, and a step costs one insert for its events.
+- ``access:<username>``, what one person looked at (调阅: case files, evidence). Reading a case
+  never takes the case's lock.
+- ``system``, everything else (sign-ins, deployments, people, case creation).
+
+Each event's hash covers its canonical JSON and the previous hash; a chain's head (on the case
+row, or an ``audit_chain`` row locked while appending) makes a deleted tail detectable.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workflows.core.clock import now
+from workflows.core.errors import case_changed
+from workflows.core.models import AuditChain, AuditEvent, Instance
+
+SYSTEM = "system"
+GENESIS = "0" * 64
+CASE_PREFIX = "case:"
+ACCESS_PREFIX = "access:"
+VIEW = "case.view"
+READ_ACTIONS = frozenset({VIEW, "evidence.read"})
+
+
+def case_chain(instance_id: int) -> str:
+    return f"{CASE_PREFIX}{instance_id}"
+
+
+def access_chain(username: str) -> str:
+    return f"{ACCESS_PREFIX}{username}"
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, (date, datetime, Decimal)):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def link_hash(row: dict[str, Any]) -> str:
+    """The hash of one event (a row of ``audit_event`` as a mapping)."""
+    body = {
+        "chain": row["chain"], "seq": row["seq"], "actor": row["actor"], "action": row["action"],
+        "instance_id": row["instance_id"], "task_id": row["task_id"], "payload": row["payload"],
+        "created_at": row["created_at"].astimezone(timezone.utc).isoformat(), "prev_hash": row["prev_hash"],
+    }
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
+
+
+def _event(chain: str, seq: int, prev_hash: str, actor: str, action: str, instance_id: int | None,
+           task_id: str | None, payload: dict[str, Any]) -> dict[str, Any]:
+    row = {"chain": chain, "seq": seq, "actor": actor, "action": action, "instance_id": instance_id,
+           "task_id": task_id, "payload": canonical(payload), "created_at": now(), "prev_hash": prev_hash}
+    row["hash"] = link_hash(row)
+    return row
+
+
+# --- the case chains --------------------------------------------------------------------------
+
+def case_event(instance: Instance, actor: str, action: str, task_id: str | None = None,
+               **payload: Any) -> dict[str, Any]:
+    """Chain one event onto the case row's head and return the row to insert.
+
+    The case row's new head is written with the case (its version check refuses a concurrent
+    writer), so the caller must insert the row in the same unit of work, see :func:`insert_events`.
+    """
+    event = _event(case_chain(instance.id), instance.audit_seq + 1, instance.audit_head, actor, action,
+                   instance.id, task_id, payload)
+    instance.audit_seq, instance.audit_head = event["seq"], event["hash"]
+    return event
+
+
+def insert_events(session: Session, events: list[dict[str, Any]]) -> None:
+    """Insert event rows on the session's connection (no flush: the case row follows in the same flush)."""
+    if events:
+        try:
+            session.connection().execute(insert(AuditEvent.__table__), events)
+        except IntegrityError:  # (chain, seq) is unique: a concurrent writer appended to this case first
+            raise case_changed() from None
+
+
+def record_case(session: Session, instance: Instance, actor: str, action: str, task_id: str | None = None,
+                **payload: Any) -> None:
+    """Append one event to the case's chain now; the case row's new head goes with its next flush."""
+    insert_events(session, [case_event(instance, actor, action, task_id, **payload)])
+
+
+# --- chains with a head row: the system chain and the access chains ------------------------------
+
+def _lock_head(session: Session, chain: str) -> AuditChain:
+    query = select(AuditChain).where(AuditChain.name == chain).with_for_update()
+    head = session.scalars(query).one_or_none()
+    if head is None:  # a new chain; two first writers may race to create it
+        dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.connection().execute(dialect_insert(AuditChain.__table__).values(name=chain, length=0, head=GENESIS)
+                                     .on_conflict_do_nothing())
+        head = session.scalars(query).one()
+    return head
+
+
+def record(session: Session, actor: str, action: str, *, chain: str = SYSTEM, instance_id: int | None = None,
+           task_id: str | None = None, **payload: Any) -> None:
+    """Append one event to the system chain (or another chain with a head row)."""
+    head = _lock_head(session, chain)
+    event = _event(chain, head.length + 1, head.head, actor, action, instance_id, task_id, payload)
+    head.length, head.head = event["seq"], event["hash"]
+    insert_events(session, [event])
+
+
+def record_access(session: Session, actor: str, action: str, instance_id: int, **payload: Any) -> None:
+    """Record that ``actor`` read something of a case (调阅), on the reader's own chain."""
+    record(session, actor, action, chain=access_chain(actor), instance_id=instance_id, **payload)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def events_of(session: Session, instance_id: int) -> list[AuditEvent]:
+    """The acts on a case, in order."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.chain == case_chain(instance_id))
+                                .order_by(AuditEvent.seq)))
+
+
+def reads_of(session: Session, instance_id: int) -> int:
+    """How many times the case's file or evidence was read."""
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.action.in_(READ_ACTIONS))) or 0
+
+
+def latest_reads(session: Session, instance_id: int, limit: int) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.action.in_(READ_ACTIONS))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+# --- verifying ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Break:
+    chain: str
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"#{self.seq}" if self.seq is not None else "(chain)"
+        return f"{self.chain} {where}: {self.problem}"
+
+
+def verify(session: Session) -> list[Break]:
+    """Check every chain; return the first broken link of each (empty when all is intact)."""
+    heads = {h.name: (h.length, h.head) for h in session.scalars(select(AuditChain))}
+    cases = dict(session.execute(select(Instance.id, Instance.audit_seq)).all())
+    heads |= {case_chain(i): (seq, head) for i, seq, head
+              in session.execute(select(Instance.id, Instance.audit_seq, Instance.audit_head))}
+    chains = set(heads) | set(session.scalars(select(AuditEvent.chain).distinct()))
+    created = set(session.scalars(select(AuditEvent.instance_id).where(
+        AuditEvent.chain == SYSTEM, AuditEvent.action == "case.create")))
+    breaks = [b for chain in sorted(chains) if (b := _verify_chain(session, chain, heads.get(chain)))]
+    breaks += [Break(case_chain(i), None, "case recorded as created but missing") for i in sorted(created - set(cases))]
+    return breaks
+
+
+def _verify_chain(session: Session, chain: str, head: tuple[int, str] | None) -> Break | None:
+    prev, seq = GENESIS, 0
+    rows = session.execute(select(AuditEvent.__table__).where(AuditEvent.chain == chain).order_by(AuditEvent.seq))
+    for event in rows.mappings():
+        seq += 1
+        if event["seq"] != seq:
+            return Break(chain, seq, f"event #{seq} missing (found #{event['seq']})")
+        if event["prev_hash"] != prev:
+            return Break(chain, seq, "previous-hash link broken (reordered or removed before it)")
+        if link_hash(event) != event["hash"]:
+            return Break(chain, seq, "content changed after it was written")
+        prev = event["hash"]
+    if head is None:
+        return Break(chain, None, "chain head missing")
+    if head != (seq, prev):
+        return Break(chain, seq + 1, f"tail deleted: head says {head[0]} events, found {seq}")
+    return None

@@ -1,0 +1,107 @@
+"""Inbox queries over ``human_task`` rows: indexed, paginated, and never deserializing a workflow.
+
+Which unclaimed tasks a user may take is :func:`workflows.domain.access.takeable`, the SQL form of
+the rule the operations check.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, contains_eager
+
+from workflows.core.models import HumanTask, Instance, User
+from workflows.domain import access
+from workflows.engine import specs
+
+T = TypeVar("T")
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Filters:
+    process_id: str | None = None
+    name: str | None = None
+    case_no: str | None = None
+    party: str | None = None
+
+
+def _base(filters: Filters | None) -> Select:
+    query = select(HumanTask).join(HumanTask.instance).options(contains_eager(HumanTask.instance))
+    f = filters or Filters()
+    if f.process_id:
+        query = query.where(Instance.process_id == f.process_id)
+    if f.name:
+        query = query.where(HumanTask.name.contains(f.name))
+    if f.case_no:
+        query = query.where(Instance.case_no.contains(f.case_no))
+    if f.party:
+        query = query.where(Instance.party_name.contains(f.party))
+    return query
+
+
+def _page(session: Session, query: Select, page: int, per_page: int, *order) -> Page[HumanTask]:
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(session.scalars(query.order_by(*order, HumanTask.id).limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, page, per_page, total or 0)
+
+
+def _due_order():
+    return (HumanTask.due_at.is_(None), HumanTask.due_at)
+
+
+def my_tasks(session: Session, user: User, page: int = 1, per_page: int = 20,
+             filters: Filters | None = None) -> Page[HumanTask]:
+    """Ready tasks assigned to ``user``, soonest due first."""
+    query = _base(filters).where(HumanTask.assignee == user.username, HumanTask.state == "ready",
+                                 Instance.status == "running")
+    return _page(session, query, page, per_page, *_due_order())
+
+
+def pool_tasks(session: Session, user: User, page: int = 1, per_page: int = 20,
+               filters: Filters | None = None) -> Page[HumanTask]:
+    """Unclaimed ready tasks the user may take: of their roles, unit-scoped ones from their unit."""
+    query = _base(filters).where(access.takeable(user), Instance.status == "running")
+    return _page(session, query, page, per_page, *_due_order())
+
+
+def completed_by(session: Session, user: User, page: int = 1, per_page: int = 20,
+                 filters: Filters | None = None) -> Page[HumanTask]:
+    query = _base(filters).where(HumanTask.completed_by == user.username, HumanTask.state == "completed")
+    return _page(session, query, page, per_page, HumanTask.completed_at.desc())
+
+
+def overdue(session: Session, at: datetime, page: int = 1, per_page: int = 20,
+            unit_id: int | None = None) -> Page[HumanTask]:
+    """Ready tasks past their due time (for supervisors' red cards)."""
+    query = _base(None).where(HumanTask.state == "ready", HumanTask.due_at < at, Instance.status == "running")
+    if unit_id is not None:
+        query = query.where(Instance.unit_id == unit_id)
+    return _page(session, query, page, per_page, HumanTask.due_at)
+
+
+def processes(session: Session) -> dict[str, str]:
+    """The processes of the current model set, by id, for filtering (never read from the case table)."""
+    version = specs.current_version(session)
+    return specs.process_names(session, version) if version else {}
+
+
+def open_count(session: Session, user: User) -> int:
+    """Tasks waiting for the user: assigned to them or unclaimed in their roles."""
+    return my_tasks(session, user, per_page=1).total + pool_tasks(session, user, per_page=1).total

@@ -1,0 +1,71 @@
+"""Names and pickers: who may be chosen for a role, which matters may be filed, what an id is called."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.core.messages import Message
+from workflows.core.models import Evidence, Matter, Role, User
+from workflows.core.roles import role_def
+from workflows.engine.runtime import today
+
+
+def eligible_users(session: Session, role_id: str) -> list[User]:
+    """Active users holding ``role_id`` (and a credential valid today when the role needs one)."""
+    users = session.scalars(select(User).where(User.roles.any(Role.id == role_id), User.active.is_(True))
+                            .order_by(User.unit_id, User.username)).unique()
+    if not role_def(role_id).needs_credential:
+        return list(users)
+    day = today()
+    return [u for u in users if u.valid_credential(day) is not None]
+
+
+def active_matters(session: Session) -> list[Matter]:
+    return list(session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.code)))
+
+
+def matter_names(session: Session, codes: set[str | None]) -> dict[str, str]:
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    return dict(session.execute(select(Matter.code, Matter.name).where(Matter.code.in_(codes))).all())
+
+
+def full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
+    usernames = {u for u in usernames if u}
+    if not usernames:
+        return {}
+    return dict(session.execute(select(User.username, User.full_name).where(User.username.in_(usernames))).all())
+
+
+def evidence_by_hash(session: Session, hashes: set[str]) -> dict[str, Evidence]:
+    hashes = {h for h in hashes if isinstance(h, str) and h}
+    if not hashes:
+        return {}
+    return {e.sha256: e for e in session.scalars(select(Evidence).where(Evidence.sha256.in_(hashes)))}
+
+
+class FormLookups:
+    """Form validation's view of the world, as of today, for a case of ``unit_id``."""
+
+    def __init__(self, session: Session, unit_id: int):
+        self.session = session
+        self.unit_id = unit_id
+
+    def user_problem(self, username: str, role: str) -> str | None:
+        user = self.session.scalars(select(User).where(User.username == username, User.active.is_(True))).unique().first()
+        if user is None:
+            return Message("没有这个用户")
+        if role not in user.role_ids:
+            return Message("%(user)s不具有%(role)s角色", user=user.full_name, role=role_def(role).label_zh)
+        if role_def(role).unit_scoped and user.unit_id != self.unit_id:
+            return Message("%(user)s不属于本案承办科室", user=user.full_name)
+        if role_def(role).needs_credential and user.valid_credential(today()) is None:
+            return Message("%(user)s没有当日有效的行政执法证件", user=user.full_name)
+        return None
+
+    def matter_exists(self, code: str) -> bool:
+        return self.session.scalars(select(Matter.code).where(Matter.code == code, Matter.active.is_(True))).first() is not None
+
+    def evidence_exists(self, sha256: str) -> bool:
+        return self.session.get(Evidence, sha256) is not None

@@ -1,0 +1,74 @@
+"""Evidence of a case (音像及书证记录): stored by content hash, linked to case and task, audited."""
+from __future__ import annotations
+
+from typing import BinaryIO, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.domain import access, audit, steps
+from workflows.core.errors import InstanceNotActive, NotFound
+from workflows.domain.evidence_store import DEFAULT_ALLOWED_TYPES, EvidenceStore, LocalEvidenceStore, StoredObject
+from workflows.core.messages import Message
+from workflows.core.models import Evidence, EvidenceLink, Instance, User
+from workflows.core.settings import Settings
+
+
+def evidence_store(settings: Settings) -> EvidenceStore:
+    return LocalEvidenceStore(settings.evidence_path, settings.evidence_max_bytes, DEFAULT_ALLOWED_TYPES)
+
+
+def store_evidence(session: Session, store: EvidenceStore, stream: BinaryIO, filename: str, actor: str,
+                   instance: Instance, task_id: str | None = None, field_id: str | None = None) -> Evidence:
+    """Stream a file into the store and link it to the case (and task); the hash is audited.
+
+    A closed case's file is complete: nothing is added after archiving (MCA-68 Art. 51)."""
+    if instance.status in ("completed", "terminated"):
+        raise InstanceNotActive(Message("案件%(case_no)s已结案归档，不能再添加证据", case_no=instance.case_no))
+    stored: StoredObject = store.put(stream, filename)
+    row = session.get(Evidence, stored.sha256)
+    if row is None:
+        row = Evidence(sha256=stored.sha256, size=stored.size, mime=stored.mime, filename=stored.filename,
+                       uploaded_by=actor)
+        session.add(row)
+    link = session.scalars(select(EvidenceLink).where(
+        EvidenceLink.sha256 == stored.sha256, EvidenceLink.instance_id == instance.id,
+        EvidenceLink.task_id == task_id, EvidenceLink.field_id == field_id)).first()
+    if link is None:
+        session.add(EvidenceLink(sha256=stored.sha256, instance_id=instance.id, task_id=task_id,
+                                 field_id=field_id, linked_by=actor))
+    audit.record_case(session, instance, actor, "evidence.store", task_id=task_id, field=field_id,
+                      sha256=stored.sha256, size=stored.size, mime=stored.mime, filename=stored.filename)
+    steps.flush(session)
+    return row
+
+
+def evidence_of(session: Session, instance_id: int) -> list[EvidenceLink]:
+    return list(session.scalars(select(EvidenceLink).where(EvidenceLink.instance_id == instance_id)
+                                .order_by(EvidenceLink.linked_at, EvidenceLink.id)))
+
+
+def read_evidence(session: Session, store: EvidenceStore, actor: User, instance_id: int,
+                  sha256: str) -> tuple[Evidence, Iterator[bytes]]:
+    """Open a case's evidence for a reader of the case; reading a record (调阅) is itself recorded."""
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"case {instance_id} does not exist")
+    access.check_read_case(session, actor, instance)
+    link = session.scalars(select(EvidenceLink).where(EvidenceLink.instance_id == instance.id,
+                                                      EvidenceLink.sha256 == sha256)).first()
+    if link is None:
+        raise NotFound(Message("该案件没有这份证据"))
+    chunks = store.open(sha256)
+    audit.record_access(session, actor.username, "evidence.read", instance.id, sha256=sha256)
+    return link.evidence, chunks
+
+
+def verify_store(session: Session, store: EvidenceStore) -> list[str]:
+    """Re-hash every stored file the database knows; name each that changed or vanished."""
+    problems = []
+    for sha256 in session.scalars(select(Evidence.sha256).order_by(Evidence.sha256)):
+        problem = store.check(sha256)
+        if problem:
+            problems.append(f"evidence {sha256}: {problem}")
+    return problems

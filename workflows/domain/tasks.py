@@ -1,0 +1,291 @@
+"""Operations on one user task: read it, claim, release, reassign, save a draft, upload evidence, complete.
+
+Each operation loads the task's inbox row with its case once, checks access once
+(:mod:`workflows.domain.access`) and, where the case moves, makes one call into
+:class:`~workflows.domain.steps.CaseRun`. Like every operation it only flushes; the caller commits.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from workflows.core import clock
+from workflows.core.errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
+from workflows.core.messages import Message
+from workflows.core.models import Evidence, HumanTask, Instance, Matter, TaskDraft, User
+from workflows.domain import access, audit, lookups, records, steps
+from workflows.domain.evidence_store import EvidenceError, EvidenceStore
+from workflows.domain.forms import FieldSpec, fields_of, validate_form
+from workflows.domain.people import get_user
+from workflows.domain.steps import NOT_READY, CaseRun
+from workflows.engine import specs
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+def row_of(session: Session, task_id: str, *, with_state: bool = False) -> HumanTask:
+    """An inbox row in any state, with its case (and the case's stored state, when it will run)."""
+    query = select(HumanTask).where(HumanTask.task_id == task_id)
+    query = query.options(joinedload(HumanTask.instance).undefer(Instance.state) if with_state
+                          else joinedload(HumanTask.instance))
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+def form_of(session: Session, row: HumanTask) -> list[FieldSpec]:
+    """The form fields of an inbox task, from the cached spec (no workflow is loaded)."""
+    return fields_of(_task_spec(session, row))
+
+
+def _task_spec(session: Session, row: HumanTask):
+    process = specs.get(session, row.instance.model_version, row.instance.process_id)
+    return process.task_spec(row.process_id, row.spec_id)
+
+
+def _open(session: Session, task_id: str, *, with_state: bool = False) -> HumanTask:
+    """The ready task of a running case, or the refusal."""
+    row = row_of(session, task_id, with_state=with_state)
+    if row.state != "ready":
+        raise TaskNotReady(NOT_READY)
+    if row.instance.status != "running":
+        raise InstanceNotActive(Message("案件%(case_no)s当前不在办理中，不能办理", case_no=row.instance.case_no))
+    return row
+
+
+def _actionable(session: Session, actor: User, task_id: str, *, with_state: bool = False) -> HumanTask:
+    """The ready task of a running case that the actor may act on, or the refusal."""
+    row = _open(session, task_id, with_state=with_state)
+    access.check_act(actor, row)
+    return row
+
+
+# --- the task page -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskSheet:
+    """What a task page shows: the form, its values, the choices its pickers offer, and why the
+    reader may not act on it (``refusal``), if so."""
+
+    row: HumanTask
+    fields: list[FieldSpec]
+    instructions: str
+    values: dict[str, Any]  # submitted, else the user's draft, over the task's data and defaults
+    draft: TaskDraft | None
+    people: dict[str, list[User]]  # eligible users by role, for ``user`` fields
+    matter_choices: list[Matter]  # for ``matter`` fields
+    evidence: dict[str, Evidence]  # the files the values name, by hash
+    names: dict[str, str]  # full names of the assignee and the completer
+    matter_names: dict[str, str]  # the case's matter
+    refusal: NotAllowed | None
+
+
+def sheet(session: Session, actor: User, task_id: str, submitted: dict[str, Any] | None = None) -> TaskSheet:
+    """The task page of ``task_id`` for ``actor``, who must be allowed to see the task."""
+    row = row_of(session, task_id, with_state=True)
+    access.check_see_task(actor, row)
+    spec = _task_spec(session, row)
+    fields = fields_of(spec)
+    current = _task_data(session, row) if row.state == "ready" else {}
+    draft = session.get(TaskDraft, (task_id, actor.username))
+    overlay = submitted if submitted is not None else (json.loads(draft.data) if draft is not None else {})
+    values = {f.id: current.get(f.id, f.default) for f in fields}
+    values.update({f.id: overlay[f.id] for f in fields if not f.readonly and f.id in overlay})
+    hashes = {h for f in fields if f.type == "file"
+              for h in (values[f.id] if isinstance(values[f.id], list) else [values[f.id]])}
+    roles = {f.properties.get("role", "") for f in fields if f.type == "user"}
+    refusal = None
+    if row.state == "ready":
+        try:
+            access.check_act(actor, row)
+        except NotAllowed as exc:
+            refusal = exc
+    return TaskSheet(
+        row=row, fields=fields, instructions=spec.documentation or "", values=values, draft=draft,
+        people={role: lookups.eligible_users(session, role) for role in roles if role},
+        matter_choices=lookups.active_matters(session) if any(f.type == "matter" for f in fields) else [],
+        evidence=lookups.evidence_by_hash(session, hashes),
+        names=lookups.full_names(session, {row.assignee, row.completed_by}),
+        matter_names=lookups.matter_names(session, {row.instance.matter_code}), refusal=refusal,
+    )
+
+
+def _task_data(session: Session, row: HumanTask) -> dict[str, Any]:
+    """The data a ready task holds now (what earlier steps gathered), for pre-filling its form."""
+    task = CaseRun.load(session, row.instance).workflow.get_task_from_id(steps.task_uuid(row.task_id))
+    return dict(task.data) if task is not None else {}
+
+
+@dataclass(frozen=True)
+class Following:
+    """Where a case went after a task: the task's row, and the case's ready tasks now."""
+
+    row: HumanTask
+    tasks: list[HumanTask]
+    mine: set[str]  # ids of the following tasks the reader may act on
+    names: dict[str, str]
+
+
+def following(session: Session, actor: User, task_id: str) -> Following:
+    row = row_of(session, task_id)
+    access.check_see_task(actor, row)
+    tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == row.instance_id,
+                                                         HumanTask.state == "ready").order_by(HumanTask.id)))
+    return Following(row, tasks, {t.task_id for t in tasks if access.may_act(actor, t)},
+                     lookups.full_names(session, {t.assignee for t in tasks} | {row.completed_by}))
+
+
+# --- claiming ----------------------------------------------------------------------------------
+
+def claim(session: Session, actor: User, task_id: str) -> HumanTask:
+    row = _open(session, task_id)
+    if row.assignee is not None:
+        raise Conflict(Message("该任务已由%(user)s认领", user=row.assignee))
+    access.check_act(actor, row)
+    taken = session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.assignee.is_(None),
+                                                    HumanTask.state == "ready").values(assignee=actor.username)
+                            .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise Conflict(Message("该任务刚被他人认领"))
+    row.assignee = actor.username
+    _log(session, row, actor.username, "task.claim", name=row.name)
+    return row
+
+
+def release(session: Session, actor: User, task_id: str) -> HumanTask:
+    """Put a claimed task back in its role's pool (放回待认领)."""
+    row = row_of(session, task_id)
+    if row.state != "ready":
+        raise TaskNotReady(NOT_READY)
+    access.check_release(actor, row, row.instance)
+    row.assignee = None
+    _log(session, row, actor.username, "task.unclaim", name=row.name)
+    return row
+
+
+def reassign(session: Session, actor: User, task_id: str, to_username: str) -> HumanTask:
+    """A supervisor hands a task to another user who holds its role (and a credential if needed)."""
+    row = row_of(session, task_id)
+    if row.state != "ready":
+        raise TaskNotReady(NOT_READY)
+    access.check_supervise(actor, row.instance)
+    target = get_user(session, to_username)
+    access.check_assignee(target, row)
+    previous, row.assignee = row.assignee, target.username
+    _log(session, row, actor.username, "task.reassign", name=row.name, previous=previous, assignee=target.username)
+    return row
+
+
+def _log(session: Session, row: HumanTask, actor: str, action: str, **payload: Any) -> None:
+    audit.record_case(session, row.instance, actor, action, task_id=row.task_id, **payload)
+    steps.flush(session)
+
+
+# --- filling the form --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    field_id: str
+    stream: BinaryIO
+    filename: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of a submitted form: the values (with the hashes of files stored on the way),
+    and either the case's ready tasks afterwards or the problems to show next to the fields."""
+
+    data: dict[str, Any]
+    next_tasks: list[HumanTask] | None = None
+    instance: Instance | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    refused: dict[str, list[EvidenceError]] = field(default_factory=dict)
+
+    @property
+    def completed(self) -> bool:
+        return self.next_tasks is not None
+
+
+def save_draft(session: Session, store: EvidenceStore, actor: User, task_id: str, values: dict[str, Any],
+               uploads: list[Upload] = ()) -> Submission:
+    """Keep the raw values without completing the task; files are stored and linked right away."""
+    row = _actionable(session, actor, task_id)
+    data, refused = _store_uploads(session, store, actor, row, values, uploads)
+    draft = session.get(TaskDraft, (task_id, actor.username)) or TaskDraft(task_id=task_id, username=actor.username)
+    draft.data = json.dumps(data, ensure_ascii=False, default=str)
+    draft.saved_at = clock.now()
+    session.add(draft)
+    session.flush()
+    return Submission(data, refused=refused)
+
+
+def upload(session: Session, store: EvidenceStore, actor: User, task_id: str, field_id: str,
+           stream: BinaryIO, filename: str) -> Evidence:
+    """Store one file for a file field of a task the actor may do (the upload-with-progress path)."""
+    row = _actionable(session, actor, task_id)
+    _file_field(session, row, field_id)
+    return records.store_evidence(session, store, stream, filename, actor.username, row.instance, task_id, field_id)
+
+
+def complete(session: Session, store: EvidenceStore | None, actor: User, task_id: str, values: dict[str, Any],
+             uploads: list[Upload] = ()) -> Submission:
+    """Store the uploaded files, then complete the task with its form's validation.
+
+    A refused form changes nothing but the stored files, which stay linked to the case so the
+    form can show them again. A completed task's drafts are deleted."""
+    row = _actionable(session, actor, task_id, with_state=True)
+    data, refused = _store_uploads(session, store, actor, row, values, uploads) if uploads else (dict(values), {})
+    if refused:
+        return Submission(data, refused=refused)
+    run = CaseRun.load(session, row.instance)
+    task = run.ready_task(task_id)
+    clean, errors = validate_form(fields_of(task.task_spec), data, task.data,
+                                  lookups.FormLookups(session, row.instance.unit_id))
+    if errors:
+        return Submission(data, errors=errors)
+    task.data.update(clean, last_actor=actor.username)
+    task.run()
+    run.log(actor.username, "task.complete", task_id, task=row.spec_id, name=row.name, data=clean)
+    next_tasks = run.advance(actor.username, completed=task_id)
+    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    return Submission(data, next_tasks=next_tasks, instance=row.instance)
+
+
+def complete_or_raise(session: Session, actor: User, task_id: str, values: dict[str, Any]) -> Submission:
+    """:func:`complete` for callers without uploads that treat a refused form as an error (CLI, scripts)."""
+    result = complete(session, None, actor, task_id, values)
+    if result.errors:
+        raise FormInvalid(result.errors)
+    return result
+
+
+def _file_field(session: Session, row: HumanTask, field_id: str) -> FieldSpec:
+    spec = next((f for f in form_of(session, row) if f.id == field_id and f.type == "file" and not f.readonly), None)
+    if spec is None:
+        raise NotAllowed(Message("任务“%(task)s”的表单中没有文件字段%(field)s", task=row.name, field=field_id))
+    return spec
+
+
+def _store_uploads(session: Session, store: EvidenceStore, actor: User, row: HumanTask, values: dict[str, Any],
+                   uploads: list[Upload]) -> tuple[dict[str, Any], dict[str, list[EvidenceError]]]:
+    data, refused = dict(values), {}
+    for upload_ in uploads:
+        spec = _file_field(session, row, upload_.field_id)
+        try:
+            evidence = records.store_evidence(session, store, upload_.stream, upload_.filename, actor.username,
+                                              row.instance, row.task_id, upload_.field_id)
+        except EvidenceError as exc:
+            refused.setdefault(upload_.field_id, []).append(exc)
+            continue
+        if spec.multiple:
+            held = data.get(spec.id) or []
+            held = held if isinstance(held, list) else [held]
+            data[spec.id] = list(dict.fromkeys([*held, evidence.sha256]))
+        else:
+            data[spec.id] = evidence.sha256
+    return data, refused

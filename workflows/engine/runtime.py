@@ -1,0 +1,116 @@
+"""What a workflow needs from the database to run: the script sandbox with the calendar,
+the deadline settings and the engine clock."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.core import clock
+from workflows.engine import specs
+from workflows.engine import serialization
+from workflows.core.deadlines import DEFAULT_DEADLINES, DeadlineRule
+from workflows.core.models import DeadlineSetting, HolidayOverride, Instance
+from workflows.engine.sandbox import SandboxEnvironment
+from workflows.core.workdays import TZ, WorkCalendar
+
+
+def today() -> date:
+    """Today in Asia/Shanghai, by the engine clock."""
+    return clock.now().astimezone(TZ).date()
+
+
+def deadline_rules(session: Session) -> dict[str, DeadlineRule]:
+    """The deadline settings table, over the legal defaults."""
+    rules = dict(DEFAULT_DEADLINES)
+    for row in session.scalars(select(DeadlineSetting)):
+        default = DEFAULT_DEADLINES.get(row.name)
+        rules[row.name] = DeadlineRule(row.name, row.amount, row.unit, row.label_zh,
+                                       row.basis or (default.basis if default else ""))
+    return rules
+
+
+def work_calendar(session: Session) -> WorkCalendar:
+    rows = session.execute(select(HolidayOverride.day, HolidayOverride.is_working).order_by(HolidayOverride.day))
+    return _calendar(tuple((day, working) for day, working in rows))
+
+
+@lru_cache(maxsize=4)
+def _calendar(overrides: tuple[tuple[date, bool], ...]) -> WorkCalendar:
+    """One calendar per set of overrides, so its per-day cache outlives a unit of work."""
+    return WorkCalendar(dict(overrides))
+
+
+def _once_per_session(session: Session, key: str, load):
+    """Settings read at most once per unit of work (a sweep fires many cases in one)."""
+    if key not in session.info:
+        session.info[key] = load()
+    return session.info[key]
+
+
+class _LazyCalendar:
+    """A :class:`WorkCalendar` whose holiday overrides are read when a script first needs them."""
+
+    def __init__(self, session: Session):
+        self._load = lambda: _once_per_session(session, "work_calendar", lambda: work_calendar(session))
+
+    def is_working_day(self, d: date) -> bool:
+        return self._load().is_working_day(d)
+
+    def add_working_days(self, d: date, n: int) -> date:
+        return self._load().add_working_days(d, n)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        return self._load().working_days_between(a, b)
+
+
+def script_engine(session: Session) -> PythonScriptEngine:
+    """The sandbox for one unit of work; settings are read on first use, most steps need none."""
+    def rule(name: str) -> DeadlineRule:
+        return _once_per_session(session, "deadline_rules", lambda: deadline_rules(session))[name]
+
+    env = SandboxEnvironment(_LazyCalendar(session), rule, clock.now)
+    return PythonScriptEngine(environment=env)
+
+
+def load_workflow(session: Session, instance: Instance) -> BpmnWorkflow:
+    model = specs.get(session, instance.model_version, instance.process_id)
+    workflow = serialization.loads(instance.state, model.spec, model.subprocess_specs)
+    workflow.script_engine = script_engine(session)
+    return workflow
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The case data as of its latest step: the data of the element most recently completed or readied.
+
+    ``workflow.last_task`` may be one of SpiffWorkflow's internal tasks (a boundary-event join) whose
+    data is stale, so it is not used.
+    """
+    steps = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY) if t.task_spec.bpmn_id]
+    return max(steps, key=lambda t: t.last_state_change).data if steps else {}
+
+
+def evaluate(task, expression: str) -> Any:
+    """Evaluate a task property expression (assignee, due) in the sandbox, over the task's data."""
+    return task.workflow.script_engine.evaluate(task, expression)
+
+
+def as_aware(value: Any) -> datetime | None:
+    """A due time from an expression: ISO string, date (end of day) or aware datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive due time")
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=TZ)
+    raise TypeError(f"not a due time: {value!r}")
