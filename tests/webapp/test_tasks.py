@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from webapp import create_app
 from workflows.domain import cases, tasks
-from workflows.core.db import session_scope
+from workflows.core.db import session_scope, statements
 from workflows.core.models import AuditEvent, EvidenceLink, HumanTask, TaskDraft
 from workflows.domain.people import get_user
 from workflows.core.settings import load_settings
@@ -224,3 +224,13 @@ def test_a_request_over_the_size_limit_gets_a_clear_413_page(app, client, auth, 
                                                                "file": (io.BytesIO(bytes(20_000)), "big.png")},
                            headers={"Accept": "application/json"})
     assert response.status_code == 413 and response.json["error"] == "文件过大"
+
+
+def test_one_completion_over_http_costs_at_most_eight_statements(client, auth, app_settings, case):
+    approval = complete(app_settings, "officer1", case.task_id, FILING)[0]
+    auth.login("head")
+    token = csrf_token(client, "/")
+    with statements(app_settings.database_url) as seen:
+        response = client.post(f"/tasks/{approval}", data={"approved": "yes", "opinion": "同意。", "_csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == f"/tasks/{approval}/done"
+    assert len(seen) <= 8, "\n".join(seen)

@@ -20,7 +20,7 @@ def case(db, settings):
     deployment.deploy(db, {"approval.bpmn": bpmn("approval.bpmn")}, "designer")
     instance = cases.start(db, settings, get_user(db, "zhang"), "approval", {"party_name": "某协会"}).instance
     for n in range(3):
-        audit.record_case(db, instance, "zhang", "case.note", n=n)
+        steps.record(db, instance, "zhang", "case.note", n=n)
     db.flush()
     return instance
 
@@ -124,8 +124,7 @@ def test_concurrent_writers_never_fork_a_chain(db, case, settings):
         for _ in range(50):  # a writer that loses the race on the case row tries again, as a user would
             try:
                 with session_scope(settings) as session:
-                    audit.record_case(session, session.get(Instance, instance_id), f"user{n % 4}", "case.note", n=n)
-                    steps.flush(session)
+                    steps.record(session, session.get(Instance, instance_id), f"user{n % 4}", "case.note", n=n)
                 return
             except Conflict:
                 continue

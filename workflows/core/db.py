@@ -50,6 +50,24 @@ def session_factory(settings: Settings, *, write: bool = True) -> sessionmaker[S
 
 
 @contextmanager
+def statements(url: str) -> Iterator[list[str]]:
+    """Collect the SQL statements run on the engine of ``url`` during the block (transaction control
+    aside): what benchmarks and tests count."""
+    seen: list[str] = []
+
+    def collect(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            seen.append(statement)
+
+    engine = get_engine(url)
+    event.listen(engine, "before_cursor_execute", collect)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", collect)
+
+
+@contextmanager
 def session_scope(settings: Settings, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit at the end, roll back on any exception."""
     session = session_factory(settings, write=write)()

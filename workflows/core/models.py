@@ -212,6 +212,7 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(60))
+    has_draft: Mapped[bool] = mapped_column(Boolean, default=False)  # someone saved a draft of its form
     instance: Mapped[Instance] = relationship()
     __table_args__ = (
         Index("ix_human_task_assignee", "assignee", "state", "due_at"),

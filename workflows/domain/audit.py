@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows.core.clock import now
 from workflows.core.errors import case_changed
@@ -79,30 +80,27 @@ def _event(chain: str, seq: int, prev_hash: str, actor: str, action: str, instan
 
 def case_event(instance: Instance, actor: str, action: str, task_id: str | None = None,
                **payload: Any) -> dict[str, Any]:
-    """Chain one event onto the case row's head and return the row to insert.
+    """Chain one event onto the loaded case row's head and return the row to insert.
 
-    The case row's new head is written with the case (its version check refuses a concurrent
-    writer), so the caller must insert the row in the same unit of work, see :func:`insert_events`.
-    """
+    Only the loaded row moves: :mod:`workflows.domain.steps` writes the case row, new head
+    included, with its version check, in the same unit of work as the events."""
     event = _event(case_chain(instance.id), instance.audit_seq + 1, instance.audit_head, actor, action,
                    instance.id, task_id, payload)
-    instance.audit_seq, instance.audit_head = event["seq"], event["hash"]
+    set_committed_value(instance, "audit_seq", event["seq"])
+    set_committed_value(instance, "audit_head", event["hash"])
     return event
 
 
+_INSERT_EVENT = insert(AuditEvent.__table__)
+
+
 def insert_events(session: Session, events: list[dict[str, Any]]) -> None:
-    """Insert event rows on the session's connection (no flush: the case row follows in the same flush)."""
+    """Insert event rows on the session's connection."""
     if events:
         try:
-            session.connection().execute(insert(AuditEvent.__table__), events)
+            session.connection().execute(_INSERT_EVENT, events)
         except IntegrityError:  # (chain, seq) is unique: a concurrent writer appended to this case first
             raise case_changed() from None
-
-
-def record_case(session: Session, instance: Instance, actor: str, action: str, task_id: str | None = None,
-                **payload: Any) -> None:
-    """Append one event to the case's chain now; the case row's new head goes with its next flush."""
-    insert_events(session, [case_event(instance, actor, action, task_id, **payload)])
 
 
 # --- chains with a head row: the system chain and the access chains ------------------------------
@@ -124,7 +122,7 @@ def record(session: Session, actor: str, action: str, *, chain: str = SYSTEM, in
     head = _lock_head(session, chain)
     event = _event(chain, head.length + 1, head.head, actor, action, instance_id, task_id, payload)
     head.length, head.head = event["seq"], event["hash"]
-    insert_events(session, [event])
+    session.connection().execute(_INSERT_EVENT, [event])
 
 
 def record_access(session: Session, actor: str, action: str, instance_id: int, **payload: Any) -> None:

@@ -130,8 +130,7 @@ def _status_change(session: Session, actor: User, instance_id: int, reason: str,
         run.log(actor.username, f"case.{action}", reason=reason.strip())
         run.save(actor.username)
     else:
-        audit.record_case(session, instance, actor.username, f"case.{action}", reason=reason.strip())
-        steps.flush(session)
+        steps.record(session, instance, actor.username, f"case.{action}", reason=reason.strip())
     return instance
 
 

@@ -37,9 +37,8 @@ def store_evidence(session: Session, store: EvidenceStore, stream: BinaryIO, fil
     if link is None:
         session.add(EvidenceLink(sha256=stored.sha256, instance_id=instance.id, task_id=task_id,
                                  field_id=field_id, linked_by=actor))
-    audit.record_case(session, instance, actor, "evidence.store", task_id=task_id, field=field_id,
-                      sha256=stored.sha256, size=stored.size, mime=stored.mime, filename=stored.filename)
-    steps.flush(session)
+    steps.record(session, instance, actor, "evidence.store", task_id=task_id, field=field_id,
+                 sha256=stored.sha256, size=stored.size, mime=stored.mime, filename=stored.filename)
     return row
 
 

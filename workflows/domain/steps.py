@@ -11,16 +11,16 @@ ready, and the audit events.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.core import clock, contract
 from workflows.core.errors import NotFound, TaskNotReady, case_changed
@@ -88,59 +88,64 @@ class CaseRun:
         return self.save(actor, completed)
 
     def save(self, actor: str, completed: str | None = None) -> list[HumanTask]:
-        """Write the case row, its inbox rows and the logged events."""
+        """Write the case row, its inbox rows and the logged events (Core statements, prepared once)."""
         instance, workflow = self.instance, self.workflow
-        ready = {} if instance.status in ("completed", "terminated") else _ready_user_tasks(workflow)
-        instance.state = serialization.dumps(workflow)
-        instance.updated_at = clock.now()
-        instance.next_timer_at = None if instance.status in ("completed", "terminated") else timers.next_due(workflow)
+        closed_case = instance.status in ("completed", "terminated")
+        ready = {} if closed_case else _ready_user_tasks(workflow)
         data = runtime.current_data(workflow)
-        instance.matter_code = data.get(contract.MATTER_KEY) or instance.matter_code
-        instance.party_name = data.get(contract.PARTY_KEY, instance.party_name)
+        now = clock.now()
+        values = {
+            "state": serialization.dumps(workflow), "updated_at": now,
+            "next_timer_at": None if closed_case else timers.next_due(workflow),
+            "matter_code": data.get(contract.MATTER_KEY) or instance.matter_code,
+            "party_name": data.get(contract.PARTY_KEY, instance.party_name),
+        }
         audit.insert_events(self.session, self._events)
         self._events = []
+        write_case(self.session, instance, values)
+        connection = self.session.connection()
         closed = self._had_rows - set(ready)
         if closed:
-            self._close_rows(closed, actor, completed)
+            self._close_rows(connection, closed, actor, completed, now)
         with self.session.no_autoflush:
-            new_rows = [self._new_row(task) for tid, task in ready.items() if tid not in self._had_rows]
-        self.session.add_all(new_rows)
-        flush(self.session)
+            new_rows = [self._new_row(task, now) for tid, task in ready.items() if tid not in self._had_rows]
+        if new_rows:
+            connection.execute(_INSERT_TASK, [_row_values(row) for row in new_rows])
+        still_open = self._had_rows & set(ready)
         self._had_rows = set(ready)
-        if not self._had_rows - {row.task_id for row in new_rows}:
+        if not still_open:
             return new_rows
-        return [*self.session.scalars(select(HumanTask).where(HumanTask.task_id.in_(self._had_rows))
-                                      .order_by(HumanTask.id))]
+        return [*self.session.scalars(select(HumanTask).where(HumanTask.task_id.in_(still_open))
+                                      .order_by(HumanTask.id)), *new_rows]
 
-    def _close_rows(self, task_ids: set[str], actor: str, completed: str | None) -> None:
+    def _close_rows(self, connection, task_ids: set[str], actor: str, completed: str | None, at) -> None:
         """Close the rows of tasks no longer ready: the completed one as done by ``actor``, others cancelled."""
-        at = clock.now()
-        done = HumanTask.task_id == (completed or "")
-        self.session.connection().execute(
-            update(HumanTask.__table__).where(HumanTask.task_id.in_(task_ids), HumanTask.state == "ready")
-            .values(state=case((done, "completed"), else_="cancelled"), completed_at=at,
-                    completed_by=case((done, actor), else_=None)))
+        outcome = {tid: ("completed", actor) if tid == completed else ("cancelled", None) for tid in task_ids}
+        connection.execute(_CLOSE_TASK, [{"b_task_id": tid, "v_state": state, "v_at": at, "v_by": by}
+                                         for tid, (state, by) in outcome.items()])
         for row in [o for o in self.session.identity_map.values() if isinstance(o, HumanTask)]:
-            if row.task_id in task_ids:  # rows this unit of work holds see what was written
-                was_done = row.task_id == completed
-                set_committed_value(row, "state", "completed" if was_done else "cancelled")
+            if row.task_id in outcome:  # rows this unit of work holds see what was written
+                set_committed_value(row, "state", outcome[row.task_id][0])
                 set_committed_value(row, "completed_at", at)
-                set_committed_value(row, "completed_by", actor if was_done else None)
+                set_committed_value(row, "completed_by", outcome[row.task_id][1])
 
-    def _new_row(self, task: Task) -> HumanTask:
+    def _new_row(self, task: Task, now) -> HumanTask:
+        """The inbox row of a newly ready user task (written by :meth:`save`, not added to the session)."""
         spec = task.task_spec
         ext = getattr(spec, "extensions", {}) or {}
         role = lane_role(spec.lane)
         if role is None:  # validation forbids this; a hand-edited database could still get here
             raise NotFound(f"task {spec.bpmn_id} is in no role's lane")
-        return HumanTask(
+        row = HumanTask(
             instance_id=self.instance.id, task_id=str(task.id), spec_id=spec.name,
             process_id=task.workflow.spec.name, name=spec.bpmn_name or spec.bpmn_id,
             name_en=ext.get("name_en", ""), lane=spec.lane, role_id=role.id,
             unit_id=self.instance.unit_id if role.unit_scoped else None,
             assignee=self._assignee(task, ext.get("assignee")), due_at=_due(task, ext.get("due")),
-            created_at=clock.now(), instance=self.instance,
+            state="ready", has_draft=False, created_at=now,
         )
+        set_committed_value(row, "instance", self.instance)
+        return row
 
     def _assignee(self, task: Task, expression: str | None) -> str | None:
         if not expression:
@@ -155,8 +160,29 @@ class CaseRun:
         return self.session.scalars(select(User.username).where(User.username == username)).first()
 
 
+_TASK = HumanTask.__table__
+_CASE = Instance.__table__
+_CARRIED = ("status", "status_reason", "error_task", "error_message", "audit_seq", "audit_head")
+
+
+@lru_cache(maxsize=8)
+def _update_case(columns: tuple[str, ...]):
+    return (update(_CASE).where(_CASE.c.id == bindparam("b_id"), _CASE.c.lock_version == bindparam("b_version"))
+            .values({column: bindparam(f"v_{column}") for column in columns}
+                    | {"lock_version": _CASE.c.lock_version + 1}))
+_CLOSE_TASK = (update(_TASK).where(_TASK.c.task_id == bindparam("b_task_id"), _TASK.c.state == "ready")
+               .values(state=bindparam("v_state"), completed_at=bindparam("v_at"), completed_by=bindparam("v_by")))
+_INSERT_TASK = insert(_TASK)
+
+
+def _row_values(row: HumanTask) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in _TASK.columns if column.key != "id"}
+
+
 def _ready_user_tasks(workflow: BpmnWorkflow) -> dict[str, Task]:
-    return {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    """The ready user tasks of the case and of the processes it calls."""
+    return {str(task.id): task for task in runtime.all_tasks(workflow)
+            if task.state == TaskState.READY and task.task_spec.manual}
 
 
 def task_uuid(task_id: str) -> UUID:
@@ -166,12 +192,25 @@ def task_uuid(task_id: str) -> UUID:
         raise NotFound(f"task {task_id} does not exist") from None
 
 
-def flush(session: Session) -> None:
-    """Write what is pending; a concurrent change of the same case (its version check) fails here."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise case_changed() from None
+def record(session: Session, instance: Instance, actor: str, action: str, task_id: str | None = None,
+           **payload: Any) -> None:
+    """An act on a case that does not move it (a claim, an upload, a suspension): its audit event and
+    the case row's new head, written now."""
+    audit.insert_events(session, [audit.case_event(instance, actor, action, task_id, **payload)])
+    write_case(session, instance, {})
+
+
+def write_case(session: Session, instance: Instance, values: dict[str, Any]) -> None:
+    """Write the case row: ``values`` and the loaded row's status and audit head, if its version is
+    still the one loaded (else someone changed the case meanwhile: :class:`Conflict`)."""
+    values = {**values, **{column: getattr(instance, column) for column in _CARRIED}}
+    written = session.connection().execute(_update_case(tuple(values)), {
+        "b_id": instance.id, "b_version": instance.lock_version, **{f"v_{k}": v for k, v in values.items()}})
+    if written.rowcount != 1:
+        raise case_changed()
+    for column, value in values.items():  # the loaded case row now says what the database says
+        set_committed_value(instance, column, value)
+    set_committed_value(instance, "lock_version", instance.lock_version + 1)
 
 
 def _due(task: Task, expression: str | None):

@@ -17,7 +17,7 @@ from workflows.core import clock
 from workflows.core.errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
 from workflows.core.messages import Message
 from workflows.core.models import Evidence, HumanTask, Instance, Matter, TaskDraft, User
-from workflows.domain import access, audit, lookups, records, steps
+from workflows.domain import access, lookups, records, steps
 from workflows.domain.evidence_store import EvidenceError, EvidenceStore
 from workflows.domain.forms import FieldSpec, fields_of, validate_form
 from workflows.domain.people import get_user
@@ -182,8 +182,8 @@ def reassign(session: Session, actor: User, task_id: str, to_username: str) -> H
 
 
 def _log(session: Session, row: HumanTask, actor: str, action: str, **payload: Any) -> None:
-    audit.record_case(session, row.instance, actor, action, task_id=row.task_id, **payload)
-    steps.flush(session)
+    session.flush()  # the row's own change first
+    steps.record(session, row.instance, actor, action, task_id=row.task_id, **payload)
 
 
 # --- filling the form --------------------------------------------------------------------------
@@ -220,6 +220,7 @@ def save_draft(session: Session, store: EvidenceStore, actor: User, task_id: str
     draft.data = json.dumps(data, ensure_ascii=False, default=str)
     draft.saved_at = clock.now()
     session.add(draft)
+    row.has_draft = True
     session.flush()
     return Submission(data, refused=refused)
 
@@ -251,8 +252,10 @@ def complete(session: Session, store: EvidenceStore | None, actor: User, task_id
     task.data.update(clean, last_actor=actor.username)
     task.run()
     run.log(actor.username, "task.complete", task_id, task=row.spec_id, name=row.name, data=clean)
+    drafted = row.has_draft
     next_tasks = run.advance(actor.username, completed=task_id)
-    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    if drafted:
+        session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
     return Submission(data, next_tasks=next_tasks, instance=row.instance)
 
 

@@ -92,8 +92,16 @@ def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     ``workflow.last_task`` may be one of SpiffWorkflow's internal tasks (a boundary-event join) whose
     data is stale, so it is not used.
     """
-    steps = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY) if t.task_spec.bpmn_id]
-    return max(steps, key=lambda t: t.last_state_change).data if steps else {}
+    latest = max((t for t in all_tasks(workflow) if t.state & (TaskState.COMPLETED | TaskState.READY)
+                  and t.task_spec.bpmn_id), key=lambda t: t.last_state_change, default=None)
+    return latest.data if latest is not None else {}
+
+
+def all_tasks(workflow: BpmnWorkflow):
+    """Every task of the case and of the processes it calls, read off their task tables (no tree
+    walk, so a long history neither costs a walk nor meets the iterator's depth limit)."""
+    for flow in (workflow, *workflow.subprocesses.values()):
+        yield from flow.tasks.values()
 
 
 def evaluate(task, expression: str) -> Any:

@@ -1,4 +1,4 @@
-"""case chain heads on the case row, access chains, indexes for lists at scale
+"""case chain heads on the case row, access chains, draft flags, indexes for lists at scale
 
 Revision ID: 0004
 Revises: 0003
@@ -30,6 +30,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_instance', ['instance_id', 'action'], unique=False)
     ready_unclaimed = sa.text("state = 'ready' AND assignee IS NULL")
     with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('has_draft', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.drop_index('ix_human_task_pool')
         batch_op.create_index('ix_human_task_pool', ['role_id', 'unit_id', 'due_at'], unique=False,
                               sqlite_where=ready_unclaimed, postgresql_where=ready_unclaimed)
@@ -42,6 +43,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_column('has_draft')
         batch_op.drop_index('ix_human_task_done_by')
         batch_op.create_index('ix_human_task_done_by', ['completed_by', 'completed_at'], unique=False)
         batch_op.drop_index('ix_human_task_due')
