@@ -35,6 +35,13 @@ def session() -> Session:
     return g.db_session
 
 
+def commit() -> None:
+    """Commit the request's work now, for a page that records a read and then only renders (on
+    SQLite the write turn is handed on before the page is drawn)."""
+    if "db_session" in g and not g.get("db_discarded"):
+        g.db_session.commit()
+
+
 def discard() -> None:
     """Throw away this request's changes now; the error page rendered next may still read."""
     g.db_discarded = True

@@ -308,15 +308,36 @@ def holidays_import(file):
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
-@click.option("--threads", default=8, show_default=True)
-def serve(host, port, threads):
+@click.option("--threads", default=8, show_default=True, help="Threads per process.")
+@click.option("--workers", default=1, show_default=True,
+              help="Processes; more than one (for PostgreSQL) runs the app under gunicorn.")
+def serve(host, port, threads, workers):
     """Serve the web app on HOST:PORT; on SQLite the timer sweeper runs in this process too."""
-    import waitress
-
+    settings = load_settings()
     # The web layer sits above this package: loaded by name, and only by the command that serves it.
     create_app = importlib.import_module("webapp").create_app
-    settings = load_settings()
+    click.echo(f"serving on http://{host}:{port} ({workers} process(es) × {threads} threads)")
+    if workers > 1:
+        _gunicorn_app(create_app, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                               "worker_class": "gthread", "accesslog": None}).run()
+        return
+    import waitress
+
     if settings.is_sqlite:
         start_sweeper_thread(settings)
-    click.echo(f"serving on http://{host}:{port}")
     waitress.serve(create_app(), host=host, port=port, threads=threads)
+
+
+def _gunicorn_app(create_app, options: dict):
+    """gunicorn running ``create_app()`` in each of its worker processes."""
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app()
+
+    return Application()

@@ -43,6 +43,7 @@ def start():
 def show(instance_id: int):
     all_events = request.args.get("events") == "all"
     file = casefile.read(db.session(), staff(), instance_id, with_reads=all_events)
+    db.commit()
     events = sorted([*file.events, *file.read_events], key=lambda e: e.created_at)
     return render_template("cases/case.html", file=file, all_events=all_events, events=events,
                            read_events=file.reads, may_act=file.actionable)

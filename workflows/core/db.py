@@ -2,25 +2,52 @@
 
 Services below this layer only ``flush()``; :func:`session_scope` (CLI, worker) or the web request
 teardown commits, or rolls back on any exception.
+
+SQLite lets one writer in at a time, and makes the others poll with growing sleeps (up to 100 ms
+each), so under load a write waits far longer than the writes ahead of it take. Within a process,
+writers therefore queue on a lock instead (:class:`_WriterQueue`): taken when a write transaction
+begins, handed on the moment its connection goes back to the pool after commit or rollback.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import threading
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core.settings import Settings
 
 
+WRITE_WAIT = 30.0  # seconds a writer waits for its turn, as SQLite's own busy timeout
+
+
+class _WriterQueue:
+    """The turn to write to one SQLite database, among this process's threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def enter(self, record_info: dict) -> None:
+        if not self._lock.acquire(timeout=WRITE_WAIT):
+            raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("database is locked by a long write"))
+        record_info["writer_turn"] = True
+
+    def leave(self, record_info: dict) -> None:
+        if record_info.pop("writer_turn", False):
+            self._lock.release()
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """One engine per URL; SQLite gets WAL, foreign keys and explicit transaction control."""
+    """One engine per URL; SQLite gets WAL, foreign keys, explicit transaction control and a writer queue."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": WRITE_WAIT, "check_same_thread": False})
+    writers = _WriterQueue()
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):
@@ -35,8 +62,16 @@ def get_engine(url: str) -> Engine:
     def _begin(conn):
         # Writers take the write lock up front: a deferred transaction that reads and then writes
         # fails at once when another writer got there first, instead of waiting its turn.
-        mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.get_execution_options().get("write"):
+            if not conn.info.get("writer_turn"):
+                writers.enter(conn.info)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN DEFERRED")
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record):
+        writers.leave(record.info)
 
     return engine
 
