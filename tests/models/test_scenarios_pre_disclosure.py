@@ -40,6 +40,7 @@ def check_and_approve(case, legal="pass", office="approve"):
 
 def test_matter_is_published_after_legal_check_and_office_approval(bureau):
     case = drafted(bureau)
+    assert case.instance.case_no == "新民公〔2026〕0001号"  # numbered apart from penalty cases
     check_and_approve(case)
     assert case.tasks == [] and case.instance.status == "running"  # waits for the annual review
     assert case.path == ["start_matter", "draft_matter"] + APPROVED

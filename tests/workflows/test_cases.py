@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import bpmn
 from workflows.domain import audit, cases, inbox, tasks
-from workflows.core import clock
+from workflows.core import clock, contract
 from workflows.design import deployment
 from workflows.engine import xmlsafe
 from workflows.core.db import session_scope
@@ -267,6 +267,7 @@ def test_only_the_cases_own_unit_head_may_release_someone_elses_claim(approval, 
 def test_pre_disclosure_procedures_are_numbered_apart(approval, settings):
     first = start(approval, settings)
     matters = replace(settings, case_number_pattern="unused", matter_number_pattern="新民公〔{year}〕{seq:04d}号")
-    assert matters.number_pattern("pre_disclosure") == "新民公〔{year}〕{seq:04d}号"
-    assert cases.next_case_no(approval, matters.number_pattern("pre_disclosure")) == "新民公〔2026〕0001号"
+    assert matters.number_pattern(contract.number_series("pre_disclosure")) == "新民公〔{year}〕{seq:04d}号"
+    assert matters.number_pattern(contract.number_series("enforcement_case")) == "unused"
+    assert cases.next_case_no(approval, matters.number_pattern("matter")) == "新民公〔2026〕0001号"
     assert start(approval, settings).case_no == "新民罚〔2026〕0002号" != first.case_no

@@ -71,10 +71,17 @@ def test_user_task_outside_any_lane_is_refused():
     ('<camunda:property id="role" value="officer" />', '<camunda:property id="role" value="boss" />',
      "needs property role"),
     ('name="maxlength" config="50"', 'name="pattern" config="50"', "unknown constraint 'pattern'"),
+    ('id="divisor"', 'id="case_no"', "set by the engine when a case starts"),
 ])
 def test_form_field_problems(old, new, message):
     problems = validate({"x.bpmn": variant(old, new)})
     assert any(message in p.message for p in problems), problems
+
+
+def test_the_disclosure_hook_must_be_a_script_task():
+    problems = validate({"x.bpmn": variant('<bpmn:userTask id="approve"', '<bpmn:userTask id="write_disclosure"')
+                         .replace(b'"approve"', b'"write_disclosure"').replace(b">approve<", b">write_disclosure<")})
+    assert any(p.element == "write_disclosure" and "disclosure hook" in p.message for p in problems), problems
 
 
 def test_condition_must_compile_in_the_sandbox():

@@ -34,9 +34,10 @@ class Settings:
     secure_cookies: bool = False
     secret_key: str = field(default="", repr=False)
 
-    def number_pattern(self, process_id: str) -> str:
-        """Pre-disclosure procedures are numbered apart from enforcement cases."""
-        return self.matter_number_pattern if process_id == "pre_disclosure" else self.case_number_pattern
+    def number_pattern(self, series: str) -> str:
+        """The pattern of a numbering series (:func:`workflows.core.contract.number_series`):
+        catalogue procedures are numbered apart from enforcement cases."""
+        return self.matter_number_pattern if series == "matter" else self.case_number_pattern
 
     @property
     def is_sqlite(self) -> bool:

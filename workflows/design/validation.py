@@ -16,6 +16,7 @@ from lxml import etree
 from workflows.engine import xmlsafe
 from workflows.domain.forms import FIELD_TYPES
 from workflows.engine.parsing import BPMN, CAMUNDA, build_parser, is_dmn
+from workflows.core import contract
 from workflows.core.roles import ROLE_BY_LANE
 from workflows.engine.sandbox import HELPER_NAMES, check_source
 
@@ -90,6 +91,9 @@ def _lint_bpmn(name: str, root: etree._Element) -> list[Problem]:
             for field in task.iter(CAMUNDA + "formField"):
                 for message in _field_problems(field):
                     problem(field, message)
+        hook = process.find(f".//*[@id='{contract.DISCLOSURE_HOOK}']")
+        if hook is not None and etree.QName(hook).localname != "scriptTask":
+            problem(hook, f"{contract.DISCLOSURE_HOOK!r} is the engine's disclosure hook: it must be a script task")
         for el in process.iter():
             if not isinstance(el.tag, str):
                 continue
@@ -119,6 +123,9 @@ def _field_problems(field: etree._Element) -> list[str]:
         out.append(f"form field id {fid!r} shadows the script helper of that name")
     if ftype not in FIELD_TYPES:
         out.append(f"form field {fid!r} has unknown type {ftype!r} (known: {', '.join(FIELD_TYPES)})")
+    readonly = any(c.get("name") == "readonly" and c.get("config") == "true" for c in field.iter(CAMUNDA + "constraint"))
+    if fid in contract.START_KEYS and not readonly:
+        out.append(f"form field {fid!r} is set by the engine when a case starts: make it readonly or rename it")
     if ftype == "enum" and not field.findall(CAMUNDA + "value"):
         out.append(f"enum field {fid!r} has no values")
     props = {p.get("id"): p.get("value") for p in field.iter(CAMUNDA + "property")}
