@@ -113,3 +113,9 @@ def test_tasks_are_sorted_by_due_date_and_paged(app, client, auth, app_settings,
     assert first.index("第一") < first.index("第二") and "第三" not in first
     assert 'aria-label="分页"' in first and "page=2" in first
     assert "第三" in client.get("/?page=2").get_data(as_text=True)
+
+
+def test_a_page_number_past_any_list_is_an_empty_page_not_an_error(client, auth):
+    auth.login("officer1")
+    response = client.get("/?page=4611686018427387904")
+    assert response.status_code == 200

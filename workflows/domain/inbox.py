@@ -13,11 +13,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from workflows.core.models import HumanTask, Instance, User
-from workflows.domain import access
+from workflows.domain import access, lookups
 from workflows.engine import specs
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000  # a page number past any real list, never an overflowing OFFSET
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def _base(filters: Filters | None) -> Select:
 
 def _page(session: Session, query: Select, page: int, per_page: int, *order) -> Page[HumanTask]:
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, page)
+    page = max(1, min(page, MAX_PAGE))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = list(session.scalars(query.order_by(*order, HumanTask.id).limit(per_page).offset((page - 1) * per_page)))
     return Page(items, page, per_page, total or 0)
@@ -96,6 +97,25 @@ def overdue(session: Session, at: datetime, page: int = 1, per_page: int = 20,
     return _page(session, query, page, per_page, HumanTask.due_at)
 
 
+@dataclass(frozen=True)
+class Inbox:
+    """One tab of a user's inbox as the page shows it."""
+
+    tab: str
+    page: Page[HumanTask]
+    processes: dict[str, str]  # for the process filter
+    matters: dict[str, str]  # names of the matters of the listed cases
+
+
+def inbox_of(session: Session, user: User, tab: str, page: int = 1, per_page: int = 20,
+             filters: Filters | None = None) -> Inbox:
+    """The ``tab`` of :data:`TABS` (my tasks by default) for ``user``."""
+    tab = tab if tab in TABS else "mine"
+    found = TABS[tab](session, user, page, per_page, filters)
+    matters = lookups.matter_names(session, {t.instance.matter_code for t in found.items})
+    return Inbox(tab, found, processes(session), matters)
+
+
 def processes(session: Session) -> dict[str, str]:
     """The processes of the current model set, by id, for filtering (never read from the case table)."""
     version = specs.current_version(session)
@@ -105,3 +125,6 @@ def processes(session: Session) -> dict[str, str]:
 def open_count(session: Session, user: User) -> int:
     """Tasks waiting for the user: assigned to them or unclaimed in their roles."""
     return my_tasks(session, user, per_page=1).total + pool_tasks(session, user, per_page=1).total
+
+
+TABS = {"mine": my_tasks, "pool": pool_tasks, "done": completed_by}
