@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from workflows.domain import audit, cases, disclosure, inbox, records, tasks
+from workflows.domain import audit, cases, disclosure, records, tasks
 from workflows.design import deployment
 from workflows.engine import specs
 from workflows.domain.forms import FieldSpec, fields_of

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from workflows.domain import cases, tasks
+from workflows.domain import tasks
 from workflows.core.errors import CredentialRequired, FormInvalid, NotAllowed
 from workflows.core.models import Matter
 from workflows.domain.people import add_credential, add_user

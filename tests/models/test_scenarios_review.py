@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflows.domain import cases, tasks
+from workflows.domain import tasks
 from workflows.core.errors import NotAllowed
 
 from .conftest import (CLOSED, FILED, INVESTIGATED, NOTIFIED, ORGANISATION, PASSED_REVIEW, PERSON, REVIEW_ITEMS, end_of,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from workflows.domain import cases, tasks
+from workflows.domain import tasks
 from workflows.core.db import session_scope
 from workflows.domain.people import add_user, get_user
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import bpmn
-from workflows.domain import cases, inbox, tasks
+from workflows.domain import cases, tasks
 from workflows.design import deployment
 from workflows.engine import specs
 from workflows.core.errors import ValidationFailed

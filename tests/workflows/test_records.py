@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from tests.conftest import bpmn
 from workflows.cli import main
-from workflows.domain import audit, cases, inbox, records, tasks
+from workflows.domain import audit, cases, records, tasks
 from workflows.design import deployment
 from workflows.core.errors import FormInvalid, InstanceNotActive
 from workflows.domain.evidence_store import EvidenceTypeNotAllowed

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
@@ -15,8 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import bpmn
-from workflows.domain import audit, cases, inbox
-from workflows.core import clock
+from workflows.domain import audit, cases
 from workflows.design import deployment
 from workflows.core.db import session_scope
 from workflows.core.models import AuditEvent, HumanTask, Instance
