@@ -34,6 +34,22 @@ log = logging.getLogger(__name__)
 SYSTEM_USER = "system"
 NOT_READY = Message("该任务已由他人办理或已不再需要办理")
 
+_TASK = HumanTask.__table__
+_CASE = Instance.__table__
+_CARRIED = ("status", "status_reason", "error_task", "error_message", "audit_seq", "audit_head")  # written every time
+
+
+@lru_cache(maxsize=8)
+def _update_case(columns: tuple[str, ...]):
+    return (update(_CASE).where(_CASE.c.id == bindparam("b_id"), _CASE.c.lock_version == bindparam("b_version"))
+            .values({column: bindparam(f"v_{column}") for column in columns}
+                    | {"lock_version": _CASE.c.lock_version + 1}))
+
+
+_CLOSE_TASK = (update(_TASK).where(_TASK.c.task_id == bindparam("b_task_id"), _TASK.c.state == "ready")
+               .values(state=bindparam("v_state"), completed_at=bindparam("v_at"), completed_by=bindparam("v_by")))
+_INSERT_TASK = insert(_TASK)
+
 
 class CaseRun:
     """One case's workflow during one unit of work."""
@@ -158,21 +174,6 @@ class CaseRun:
         if not isinstance(username, str):
             return None
         return self.session.scalars(select(User.username).where(User.username == username)).first()
-
-
-_TASK = HumanTask.__table__
-_CASE = Instance.__table__
-_CARRIED = ("status", "status_reason", "error_task", "error_message", "audit_seq", "audit_head")
-
-
-@lru_cache(maxsize=8)
-def _update_case(columns: tuple[str, ...]):
-    return (update(_CASE).where(_CASE.c.id == bindparam("b_id"), _CASE.c.lock_version == bindparam("b_version"))
-            .values({column: bindparam(f"v_{column}") for column in columns}
-                    | {"lock_version": _CASE.c.lock_version + 1}))
-_CLOSE_TASK = (update(_TASK).where(_TASK.c.task_id == bindparam("b_task_id"), _TASK.c.state == "ready")
-               .values(state=bindparam("v_state"), completed_at=bindparam("v_at"), completed_by=bindparam("v_by")))
-_INSERT_TASK = insert(_TASK)
 
 
 def _row_values(row: HumanTask) -> dict[str, Any]:
