@@ -21,7 +21,7 @@ from workflows.core.models import CaseCounter, HumanTask, Instance, User
 from workflows.core.settings import Settings
 from workflows.domain import access, audit, steps
 from workflows.domain.steps import SYSTEM_USER, CaseRun
-from workflows.engine import runtime, specs
+from workflows.engine import history, runtime, specs
 
 
 def get(session: Session, instance_id: int) -> Instance:
@@ -170,5 +170,4 @@ def retry(session: Session, actor: User, instance_id: int, data_patch: dict[str,
 def path_of(session: Session, instance: Instance) -> list[str]:
     """The ids of the elements the case has passed, in order (called processes included)."""
     workflow = runtime.load_workflow(session, instance)
-    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
-    return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+    return history.path(workflow, (t for t in runtime.all_tasks(workflow) if t.state == TaskState.COMPLETED))

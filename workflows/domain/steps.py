@@ -28,7 +28,7 @@ from workflows.core.messages import Message
 from workflows.core.models import HumanTask, Instance, User
 from workflows.core.roles import lane_role
 from workflows.domain import audit, disclosure
-from workflows.engine import runtime, serialization, timers
+from workflows.engine import history, runtime, serialization, timers
 
 log = logging.getLogger(__name__)
 SYSTEM_USER = "system"
@@ -85,6 +85,7 @@ class CaseRun:
             while self.workflow.get_next_task(state=TaskState.READY, manual=False) is not None:
                 # timers that came due meanwhile
                 self.workflow.do_engine_steps(will_complete_task=running.append, did_complete_task=done.append)
+            runtime.check_not_stalled(self.workflow)
         except Exception as exc:  # any failure of diagram code; SpiffWorkflow itself may raise non-Spiff errors
             self.instance.status = "error"
             self.instance.error_task = running[-1].task_spec.bpmn_id if running else None
@@ -110,6 +111,7 @@ class CaseRun:
         ready = {} if closed_case else _ready_user_tasks(workflow)
         data = runtime.current_data(workflow)
         now = clock.now()
+        history.prune(workflow)
         values = {
             "state": serialization.dumps(workflow), "updated_at": now,
             "next_timer_at": None if closed_case else timers.next_due(workflow),

@@ -97,6 +97,18 @@ def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return latest.data if latest is not None else {}
 
 
+class Stalled(RuntimeError):
+    """The engine left work it can no longer see: a case must never wait silently in nobody's inbox."""
+
+
+def check_not_stalled(workflow: BpmnWorkflow) -> None:
+    """After the engine ran: an element that needs no person and is still ready was missed."""
+    missed = [t.task_spec.bpmn_id or t.task_spec.name for t in all_tasks(workflow)
+              if t.state == TaskState.READY and not t.task_spec.manual]
+    if missed:
+        raise Stalled(f"the engine stopped with {', '.join(sorted(set(missed)))} still to run")
+
+
 def all_tasks(workflow: BpmnWorkflow):
     """Every task of the case and of the processes it calls, read off their task tables (no tree
     walk, so a long history neither costs a walk nor meets the iterator's depth limit)."""

@@ -17,13 +17,15 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
-    """Leave the specs out; :func:`loads` puts the cached ones back in."""
+    """Leave the specs out (:func:`loads` puts the cached ones back in); keep the pruned history's
+    trail (:mod:`workflows.engine.history`)."""
 
     def to_dict(self, workflow):
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["spec_name"] = workflow.spec.name
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["trail"] = getattr(workflow, "trail", [])
         return dct
 
 
@@ -47,7 +49,10 @@ def dumps(workflow: BpmnWorkflow) -> str:
 def loads(state: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
     """Rebuild a workflow from ``state`` with the (cached) specs it was started on."""
     dct = json.loads(state)
+    trail = dct.pop("trail", [])
     SERIALIZER.migrate(dct)
     dct.pop("spec_name", None)
     dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
-    return SERIALIZER.from_dict(dct)
+    workflow = SERIALIZER.from_dict(dct)
+    workflow.trail = trail
+    return workflow
