@@ -319,7 +319,8 @@ def serve(host, port, threads, workers):
     click.echo(f"serving on http://{host}:{port} ({workers} process(es) × {threads} threads)")
     if workers > 1:
         _gunicorn_app(create_app, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                               "worker_class": "gthread", "accesslog": None}).run()
+                                   "worker_class": "gthread", "accesslog": None,
+                                   "control_socket_disable": True}).run()
         return
     import waitress
 
