@@ -174,7 +174,7 @@ class Instance(Base):
     case_no: Mapped[str] = mapped_column(String(60), unique=True)
     process_id: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[int] = mapped_column(ForeignKey("model_set.version"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     matter_code: Mapped[str | None] = mapped_column(String(40))
@@ -190,6 +190,11 @@ class Instance(Base):
     audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": lock_version}
+    __table_args__ = (
+        # A unit's open cases without reading its history: (unit_id) alone made a unit's overdue
+        # list visit every case the unit ever had. Also serves the unit foreign key.
+        Index("ix_instance_unit_status", "unit_id", "status"),
+    )
 
 
 class HumanTask(Base):
@@ -220,8 +225,12 @@ class HumanTask(Base):
               sqlite_where=text("state = 'ready' AND assignee IS NULL"),
               postgresql_where=text("state = 'ready' AND assignee IS NULL")),
         Index("ix_human_task_instance", "instance_id", "state"),
-        Index("ix_human_task_due", "due_at", sqlite_where=text("state = 'ready'"),
-              postgresql_where=text("state = 'ready'")),
+        # Overdue lists. ``due_at IS NOT NULL`` keeps it to queries that bound ``due_at`` (any
+        # ``due_at < ?`` implies it): on PostgreSQL a scan of the whole index looked cheap to
+        # queries that only say ``state = 'ready'`` (the column's physical order is that of the
+        # whole table, not of its ready rows), and it took every inbox past its own index.
+        Index("ix_human_task_due", "due_at", sqlite_where=text("state = 'ready' AND due_at IS NOT NULL"),
+              postgresql_where=text("state = 'ready' AND due_at IS NOT NULL")),
         Index("ix_human_task_done_by", "completed_by", "state", "completed_at"),
     )
 
@@ -292,6 +301,10 @@ class AuditChain(Base):
     head: Mapped[str] = mapped_column(String(64), default="")
 
 
+READ_ACTIONS = ("case.view", "evidence.read")  # reads of a case's file (调阅), in ix_audit_reads's order
+_READ = text("action IN (%s)" % ", ".join(f"'{action}'" for action in READ_ACTIONS))
+
+
 class AuditEvent(Base):
     """An append-only record; ``hash`` covers the event's canonical JSON and ``prev_hash``."""
 
@@ -307,4 +320,9 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    __table_args__ = (UniqueConstraint("chain", "seq"), Index("ix_audit_instance", "instance_id", "action"))
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),  # a case's own events are found by chain
+        # The reads of a case, newest last: the case page counts them and lists the latest from
+        # here, however often the file was read, and the case's own events stay out of it.
+        Index("ix_audit_reads", "instance_id", "created_at", "id", sqlite_where=_READ, postgresql_where=_READ),
+    )

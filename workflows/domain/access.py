@@ -104,10 +104,19 @@ def check_act(user: User, row: HumanTask) -> None:
 
 
 def takeable(user: User) -> ColumnElement[bool]:
-    """SQL for the ready, unclaimed tasks :func:`may_act` lets the user take (the inbox's pool)."""
+    """SQL for the ready, unclaimed tasks :func:`may_act` lets the user take (the inbox's pool).
+
+    A row's unit is set exactly when its role is unit-scoped (it is the case's unit), so "no unit,
+    or the user's" is said per role: ``role_id = … AND unit_id = …`` for unit-scoped roles, ``…
+    AND unit_id IS NULL`` for the others. Both are prefixes of ``ix_human_task_pool``, so the pool
+    is read from the user's own part of the index; the looser ``unit_id IS NULL OR unit_id = …``
+    matched every unit's pool of the role, and PostgreSQL went on to join every running case."""
+    scoped = sorted(r.id for r in user.roles if r.unit_scoped)
+    unscoped = sorted(r.id for r in user.roles if not r.unit_scoped)
+    kinds = ([and_(HumanTask.role_id.in_(scoped), HumanTask.unit_id == user.unit_id)] if scoped else []) + \
+        ([and_(HumanTask.role_id.in_(unscoped), HumanTask.unit_id.is_(None))] if unscoped else [])
     return and_(HumanTask.state == "ready", HumanTask.assignee.is_(None),
-                HumanTask.role_id.in_(sorted(user.role_ids) or [""]),
-                or_(HumanTask.unit_id.is_(None), HumanTask.unit_id == user.unit_id))
+                or_(*kinds) if kinds else HumanTask.role_id.in_([""]))
 
 
 def may_release(user: User, row: HumanTask, instance: Instance) -> bool:

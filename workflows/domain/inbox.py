@@ -5,7 +5,7 @@ the rule the operations check.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -55,11 +55,21 @@ def _base(filters: Filters | None) -> Select:
     return query
 
 
-def _page(session: Session, query: Select, page: int, per_page: int, *order) -> Page[HumanTask]:
+def _page(session: Session, query: Select, page: int, per_page: int, *order,
+          count: Select | None = None) -> Page[HumanTask]:
+    """One page of ``query``; ``count``, when given, counts the same rows more cheaply."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, min(page, MAX_PAGE))
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(session.scalars(query.order_by(*order, HumanTask.id).limit(per_page).offset((page - 1) * per_page)))
+    if count is None:
+        count = select(func.count()).select_from(query.order_by(None).subquery())
+    total = session.scalar(count)
+    window = query.order_by(*order, HumanTask.id).limit(per_page).offset((page - 1) * per_page)
+    if page > 1:
+        # Pick the page's tasks first, then load their rows and cases: the rows skipped over are
+        # never read in full (on SQLite a case row's later columns sit past its serialized state).
+        window = _base(None).where(HumanTask.id.in_(window.with_only_columns(HumanTask.id))) \
+            .order_by(*order, HumanTask.id)
+    items = list(session.scalars(window))
     return Page(items, page, per_page, total or 0)
 
 
@@ -84,16 +94,26 @@ def pool_tasks(session: Session, user: User, page: int = 1, per_page: int = 20,
 
 def completed_by(session: Session, user: User, page: int = 1, per_page: int = 20,
                  filters: Filters | None = None) -> Page[HumanTask]:
-    query = _base(filters).where(HumanTask.completed_by == user.username, HumanTask.state == "completed")
-    return _page(session, query, page, per_page, HumanTask.completed_at.desc())
+    mine = (HumanTask.completed_by == user.username, HumanTask.state == "completed")
+    query = _base(filters).where(*mine)
+    # The count covers the user's whole history: unless a filter needs the case, it is read from
+    # ix_human_task_done_by alone (every task has its case), not task by task joined to its case.
+    count = None if filters and any(astuple(filters)) else select(func.count()).select_from(HumanTask).where(*mine)
+    return _page(session, query, page, per_page, HumanTask.completed_at.desc(), count=count)
 
 
 def overdue(session: Session, at: datetime, page: int = 1, per_page: int = 20,
             unit_id: int | None = None) -> Page[HumanTask]:
     """Ready tasks past their due time (for supervisors' red cards)."""
-    query = _base(None).where(HumanTask.state == "ready", HumanTask.due_at < at, Instance.status == "running")
-    if unit_id is not None:
-        query = query.where(Instance.unit_id == unit_id)
+    query = _base(None).where(HumanTask.state == "ready", Instance.status == "running")
+    if unit_id is None:
+        query = query.where(HumanTask.due_at < at)
+    else:
+        # A unit's list starts from the unit's running cases (ix_instance_unit_status), never from
+        # every overdue task of the bureau: the planners cannot tell which is fewer (their
+        # statistics average over units) and picked the latter. ``coalesce`` says ``due_at < at``
+        # in a form ix_human_task_due does not serve.
+        query = query.where(Instance.unit_id == unit_id, func.coalesce(HumanTask.due_at, at) < at)
     return _page(session, query, page, per_page, HumanTask.due_at)
 
 
