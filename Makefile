@@ -34,7 +34,11 @@ test-postgres:
 	SANXIANG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n auto -q tests/workflows tests/models
 
 bench: install-dev
-	$(BIN)/python bench/engine.py
+	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.loop
+	$(BIN)/python -m bench.reads
+	$(BIN)/python -m bench.http_load
+	@if [ -n "$(PG_TEST_URL)" ]; then $(BIN)/python -m bench.timers --url $(PG_TEST_URL); fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output

@@ -12,7 +12,7 @@ CPU time per step of each side, wall time per completion, SQL statements per com
 ``cpu ratio`` = CPU per completion through ``workflows`` ÷ bare CPU per step. The last line is the
 worst ratio over the databases run.
 
-Run: ``python bench/engine.py [--cases N] [--rounds R] [--postgres URL]`` (the PostgreSQL run uses
+Run: ``python -m bench.engine [--cases N] [--rounds R] [--postgres URL]`` (the PostgreSQL run uses
 ``SANXIANG_TEST_DATABASE_URL`` when set; it works in a schema of its own and drops it).
 """
 from __future__ import annotations

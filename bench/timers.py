@@ -4,7 +4,7 @@ Creates N cases each waiting on a due timer (one case is started through the eng
 with fresh task ids), sweeps them with one worker process, recreates them, sweeps with two, and checks that
 every timer fired exactly once. Prints timers/s for each and the ratio last.
 
-Run: ``python bench/timers.py [--timers 10000] [--url postgresql://postgres@127.0.0.1:5432/test]``
+Run: ``python -m bench.timers [--timers 10000] [--url postgresql://postgres@127.0.0.1:5432/test]``
 """
 from __future__ import annotations
 
