@@ -22,7 +22,7 @@ import os
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -88,14 +88,15 @@ def bare(spec, n: int, side: Side) -> None:
             assert workflow.completed
 
 
-def prepare(settings) -> None:
+def prepare(settings, model: Path = MODEL) -> None:
+    """A fresh schema, one officer (``officer``, with a credential) and ``model`` deployed."""
     with session_scope(settings) as session:
         init_database(settings, session)
         people.ensure_unit(session, "social", "社会组织管理科")
         user = people.add_user(session, "bench", "officer", "张明", "social", "pw", ["officer"])
         people.add_credential(session, "bench", user, "B1", "新市区", date.today() - timedelta(days=1),
                               date.today() + timedelta(days=365))
-        deployment.deploy(session, {MODEL.name: MODEL.read_bytes()}, "bench")
+        deployment.deploy(session, {model.name: model.read_bytes()}, "bench")
 
 
 def ours(settings, n: int, side: Side) -> None:
@@ -115,9 +116,10 @@ def ours(settings, n: int, side: Side) -> None:
 
 
 @contextmanager
-def database(kind: str, pg_url: str | None):
-    """Settings for a fresh database of ``kind`` (a temporary SQLite file, or a PostgreSQL schema)."""
-    with tempfile.TemporaryDirectory() as folder:
+def database(kind: str, pg_url: str | None, folder: str | None = None):
+    """Settings for a fresh database of ``kind`` (a SQLite file, or a PostgreSQL schema dropped
+    afterwards), its instance folder ``folder`` or a temporary one."""
+    with (nullcontext(folder) if folder else tempfile.TemporaryDirectory()) as folder:
         if kind == "sqlite":
             yield load_settings({"SANXIANG_INSTANCE_PATH": folder})
             return

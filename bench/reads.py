@@ -50,13 +50,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import event, insert, select, text
 
+from bench.engine import database
 from workflows.bootstrap import init_database
 from workflows.core.db import get_engine, session_scope
 from workflows.core.models import AuditChain, AuditEvent, HumanTask, Instance, Unit
 from workflows.core.roles import role_def
-from workflows.core.settings import Settings, load_settings
+from workflows.core.settings import Settings
 from workflows.design import deployment
 from workflows.domain import casefile, inbox, people
 
@@ -321,28 +322,6 @@ def hash_key(key: str) -> int:
 
 
 # --- databases -------------------------------------------------------------------------------
-
-@contextmanager
-def database(kind: str, pg_url: str | None, folder: str) -> Iterator[Settings]:
-    """Settings for a fresh database of ``kind`` (a SQLite file in ``folder``, or a PostgreSQL schema)."""
-    if kind == "sqlite":
-        yield load_settings({"SANXIANG_INSTANCE_PATH": folder})
-        return
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in pg_url else "?"
-    settings = load_settings({"SANXIANG_INSTANCE_PATH": folder,
-                              "SANXIANG_DATABASE_URL": f"{pg_url}{sep}options=-csearch_path%3D{schema}"})
-    try:
-        yield settings
-    finally:
-        get_engine(settings.database_url).dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
 
 def build(settings: Settings, size: int, analyze: bool = False) -> None:
     """Schema, people and model set through the project; then ``size`` cases by bulk insert."""
