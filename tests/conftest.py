@@ -85,6 +85,7 @@ def seed_people(session):
         ("wu", "吴十", "law", ["agency_head"], None),
         ("admin", "管理员", "law", ["admin"], None),
         ("designer", "设计员", "law", ["designer"], None),
+        ("feng", "冯七", "law", ["manager"], None),
     ]
     for username, name, unit, roles, valid in people:
         user = add_user(session, "system", username, name, unit, "secret-pass", roles)

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from workflows.core import clock
+from workflows.domain import alerts
+from workflows.domain.access import may_monitor
 from workflows.domain.cases import may_start
 from workflows.domain.inbox import open_count as count_open_tasks
 from workflows.core.settings import load_settings
@@ -17,7 +19,6 @@ from . import db, errors, i18n, labels, markdown
 from .evidence import UPLOAD_MARGIN, size_text
 from .extensions import csrf, login_manager
 
-DUE_SOON = timedelta(days=2)  # tasks due within this show a yellow card, overdue ones a red card
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -52,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app)
     app.context_processor(_layout)
-    app.jinja_env.globals.update(now=clock.now, due_soon=DUE_SOON)
+    app.jinja_env.globals.update(now=clock.now, task_card=_task_card)
     app.jinja_env.filters.update(markdown=markdown.render, filesize=size_text, fromjson=json.loads)
     app.after_request(_security_headers)
 
@@ -67,9 +68,10 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth
     from .cases import bp as cases
     from .inbox import bp as inbox
+    from .monitor import bp as monitor
     from .tasks import bp as tasks
 
-    for blueprint in (auth, inbox, tasks, cases):
+    for blueprint in (auth, inbox, tasks, cases, monitor):
         app.register_blueprint(blueprint)
 
 
@@ -89,7 +91,17 @@ def _layout() -> dict:
             g.may_start = may_start(db.session(), user, current_app.config["CASE_PROCESS"])
         return g.may_start
 
-    return {"me": user, "open_count": open_count, "nav_start_case": nav_start_case}
+    return {"me": user, "open_count": open_count, "nav_start_case": nav_start_case,
+            "nav_monitor": may_monitor(user)}
+
+
+def _task_card(row) -> str | None:
+    """The yellow or red card of a ready task (the engine's rule; thresholds read once per request)."""
+    if row.state != "ready":
+        return None
+    if "alert_windows" not in g:
+        g.alert_windows = alerts.windows(db.session())
+    return g.alert_windows.task(row.due_at)
 
 
 def _security_headers(response):

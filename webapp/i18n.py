@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 from workflows.core.messages import Message
@@ -26,7 +26,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES["zh"])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(day=show_date, moment=show_datetime, task_name=task_name)
+    app.jinja_env.filters.update(day=show_date, moment=show_datetime, task_name=task_name, number=show_number,
+                                 localize=localize)
     app.context_processor(lambda: {"language": language(), "language_names": LANGUAGE_NAMES})
 
 
@@ -67,3 +68,10 @@ def localize(text: str) -> str:
 def task_name(row: HumanTask) -> str:
     """English names come from the diagram's ``name_en``; Chinese is the fallback."""
     return (row.name_en or row.name) if language() == "en" else row.name
+
+
+def show_number(value) -> str:
+    """A count as a whole number, an amount or a mean with up to two decimals, grouped by thousands."""
+    if value is None:
+        return ""
+    return format_decimal(value, "#,##0" if float(value).is_integer() else "#,##0.##")

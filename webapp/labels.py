@@ -32,6 +32,8 @@ ACTIONS = {
     "engine.error": _l("流程出错"),
     "timer.fire": _l("期限到达"),
     "disclosure.write": _l("生成公示记录"),
+    "case.supervise": _l("发出督办通知"),
+    "case.supervise_ack": _l("确认督办通知"),
 }
 
 

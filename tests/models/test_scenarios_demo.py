@@ -1,10 +1,11 @@
-"""The demo cases: six penalty cases at the stages the demo people should find in their inboxes."""
+"""The demo cases: penalty cases at the stages and in the states the demo people should find in their
+inboxes and supervision views."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from workflows.domain import cases, inbox
+from workflows.domain import alerts, cases, inbox, supervision
 from workflows.bootstrap import init_database
 from workflows.core.db import session_scope
 from workflows.demo import load_demo
@@ -33,11 +34,21 @@ def test_demo_cases_fill_every_inbox_once(db, settings):
         ("running", ["record_statement"]),
         ("running", ["review_case"]),
         ("running", ["publish_decision"]),
+        ("running", ["collect_evidence"]),  # elderly unit, 84 days into its 90: a yellow card
+        ("running", ["onsite_inspection"]),  # elderly unit, past its 90 days: a red card and a notice
+        ("suspended", ["onsite_inspection"]),
+        ("terminated", []),
+        ("error", []),  # stopped at 登记立案
         ("completed", []),
     ]
-    assert {i.matter_code for i in instances} == {"MZ-CF-0001", "MZ-CF-0002", "MZ-CF-0003"}
-    for username in ("officer1", "head", "reviewer"):
+    windows = alerts.windows(db)
+    assert [windows.case(i.decision_due, i.decided_on) for i in instances[5:7]] == [alerts.YELLOW, alerts.RED]
+    assert supervision.for_inbox(db, get_user(db, "officer4"))[0].instance_id == instances[6].id
+    for username in ("officer1", "officer4", "head", "reviewer"):
         assert inbox.open_count(db, get_user(db, username)) > 0, username
+    admin = get_user(db, "admin")
+    assert cases.retry(db, admin, instances[9].id).status == "running"  # the failed step runs again
+    assert [r.spec_id for r in cases.ready_tasks_of(db, instances[9].id)] == ["onsite_inspection"]
 
     create_demo_cases(db, settings)
-    assert db.scalar(select(func.count()).select_from(Instance)) == 6
+    assert db.scalar(select(func.count()).select_from(Instance)) == 11

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -10,7 +11,7 @@ from workflows.cli import main
 from workflows.core.db import session_scope
 from workflows.core.errors import CredentialRequired, FormInvalid, NotAllowed, NotFound
 from workflows.core.models import Instance
-from workflows.domain import casefile, cases, records, tasks
+from workflows.domain import casefile, cases, records, supervision, tasks
 from workflows.domain.people import get_user
 
 from .conftest import FILING, Auth, complete, csrf_token, start_case
@@ -29,10 +30,13 @@ TABLE = [
     ("GET", "/login",                                          200, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
     ("GET", "/",                                               302, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/cases/new",                                      302, 200, 200, 403, 200, 403, 403, 403, 403, 403, 403, 403),
-    ("GET", "/cases/{a}",                                      302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 403),
+    # managers, agency heads and administrators read every case; the case's unit reads its own
+    ("GET", "/cases/{a}",                                      302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),
     ("GET", "/cases/999",                                      302, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
-    ("GET", "/cases/{a}/evidence/{sha}",                       302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 403),
-    ("GET", "/cases/{a}/evidence/{missing}",                   302, 404, 404, 404, 403, 404, 403, 404, 403, 403, 404, 403),
+    ("GET", "/cases/{a}/diagram.bpmn",                         302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/cases/{a}/diagram/web_case.bpmn",                302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/cases/{a}/evidence/{sha}",                       302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/cases/{a}/evidence/{missing}",                   302, 404, 404, 404, 403, 404, 403, 404, 403, 403, 404, 404),
     ("GET", "/tasks/{a_filing}",                               302, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
     ("GET", "/tasks/{a_filing}/done",                          302, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403),
     ("GET", "/tasks/{a_approval}",                             302, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403),
@@ -43,6 +47,27 @@ TABLE = [
     # the engine lets supervisors (unit heads, agency heads, administrators) release any task
     ("POST", "/tasks/{a_approval}/unclaim",                    302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
     ("POST", "/tasks/{b_evidence}/evidence",                   302, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    # supervision (执法监督): managers, agency heads, administrators everywhere; unit heads for their unit
+    ("GET", "/monitor/",                                       302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/cases",                                  302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/cases.csv",                              302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/cases.xlsx",                             302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/warnings",                               302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/errors",                                 302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/processes",                              302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/processes/web_case/1",                   302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("GET", "/monitor/processes/no_such_process/1",            302, 403, 403, 403, 403, 404, 403, 404, 403, 403, 404, 404),
+    ("GET", "/monitor/processes/web_case/1/diagram.bpmn",      302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    # 督办: managers and agency heads send; who may act on the case's open task acknowledges
+    ("POST", "/cases/{a}/supervise",                           302, 403, 403, 403, 403, 403, 403, 302, 403, 403, 302, 403),
+    ("POST", "/cases/notices/{notice}/ack",                    302, 302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    # case operations: supervisors (the unit's head, agency heads, administrators); retry: operators,
+    # and a running case has nothing to retry
+    ("POST", "/cases/{a}/suspend",                             302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
+    ("POST", "/cases/{a}/resume",                              302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
+    ("POST", "/cases/{a}/retry",                               302, 403, 403, 403, 403, 403, 403, 403, 403, 409, 403, 409),
+    ("POST", "/tasks/{a_approval}/reassign",                   302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
+    ("POST", "/cases/{a}/terminate",                           302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
     ("POST", "/cases/new",                                     302, 302, 302, 403, 302, 403, 403, 403, 403, 403, 403, 403),
     ("POST", "/language",                                      302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
     ("POST", "/login",                                         422, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
@@ -54,6 +79,11 @@ BODIES = {
     "/tasks/{b_evidence}/evidence": lambda: {"field": "photos", "file": (io.BytesIO(tiny_png(3)), "photo.png")},
     "/cases/new": lambda: {"matter_code": "MZ-CF-0002", "party_name": "某协会"},
     "/language": lambda: {"lang": "en"},
+    "/cases/{a}/supervise": lambda: {"message": "请尽快办理。"},
+    "/cases/{a}/suspend": lambda: {"reason": "当事人下落不明", "ground": "party_incapacitated"},
+    "/cases/{a}/resume": lambda: {"reason": "已找到当事人"},
+    "/cases/{a}/terminate": lambda: {"reason": "撤销立案"},
+    "/tasks/{a_approval}/reassign": lambda: {"to": "head"},
     "/login": lambda: {"username": "officer1", "password": "wrong"},
 }
 
@@ -68,8 +98,9 @@ def build_state(settings) -> dict[str, str]:
     with session_scope(settings) as session:
         evidence = records.store_evidence(session, records.evidence_store(settings), io.BytesIO(tiny_png(1)),
                                           "photo.png", "officer1", session.get(Instance, a.instance_id))
+        notice = supervision.send(session, get_user(session, "manager"), b.instance_id, "请尽快调查取证。")
     return {"a": str(a.instance_id), "a_filing": a.task_id, "a_approval": a_approval, "b_evidence": b_evidence,
-            "sha": evidence.sha256, "missing": "0" * 64}
+            "sha": evidence.sha256, "missing": "0" * 64, "notice": str(notice.id)}
 
 
 def test_the_table_names_every_route(app):
@@ -80,7 +111,8 @@ def test_the_table_names_every_route(app):
     assert routes - covered == set()
 
 
-EXAMPLE = {"a": 1, "sha": "a" * 64, "missing": "0" * 64, "a_filing": "t", "a_approval": "t", "b_evidence": "t"}
+EXAMPLE = {"a": 1, "sha": "a" * 64, "missing": "0" * 64, "a_filing": "t", "a_approval": "t", "b_evidence": "t",
+           "notice": 1}
 
 
 @pytest.mark.parametrize("username", USERS)
@@ -109,7 +141,7 @@ def test_every_post_without_a_csrf_token_is_refused(app, client, username):
     posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert len(posts) >= 8
     for rule in posts:
-        path = rule.rule.replace("<task_id>", "some-task")
+        path = re.sub(r"<int:\w+>", "1", rule.rule.replace("<task_id>", "some-task"))
         response = client.post(path, data={"lang": "en", "username": "officer1", "password": "demo1234"})
         assert response.status_code == 400, path
         assert "安全校验" in response.get_data(as_text=True)

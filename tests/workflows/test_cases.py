@@ -169,12 +169,15 @@ def test_suspend_resume_terminate_need_a_supervisor_and_a_reason(approval, setti
     row = only_task(approval, instance)
     zhang, wang, qian = (get_user(approval, u) for u in ("zhang", "wang", "qian"))
     with pytest.raises(NotAllowed):
-        cases.suspend(approval, zhang, instance.id, "理由")
+        cases.suspend(approval, zhang, instance.id, "理由", "other")
     with pytest.raises(NotAllowed):
-        cases.suspend(approval, qian, instance.id, "其他科室")
+        cases.suspend(approval, qian, instance.id, "其他科室", "other")
     with pytest.raises(FormInvalid):
-        cases.suspend(approval, wang, instance.id, " ")
-    cases.suspend(approval, wang, instance.id, "当事人下落不明")
+        cases.suspend(approval, wang, instance.id, " ", "other")
+    with pytest.raises(FormInvalid) as no_ground:
+        cases.suspend(approval, wang, instance.id, "当事人下落不明", "")
+    assert no_ground.value.errors == {"ground": ["请选择中止的法定事由"]}
+    cases.suspend(approval, wang, instance.id, "当事人下落不明", "party_incapacitated")
     with pytest.raises(InstanceNotActive):
         tasks.complete_or_raise(approval, zhang, row.task_id, FILING)
     assert inbox.pool_tasks(approval, zhang).total == 0

@@ -26,6 +26,8 @@ EXPECTED = {
     "matter_review": (1, "years"),
     "limitation_general": (2, "years"),
     "limitation_serious": (5, "years"),
+    "warning_task": (2, "working_days"),
+    "warning_case": (10, "working_days"),
 }
 
 

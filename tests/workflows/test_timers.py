@@ -92,7 +92,7 @@ def test_a_timer_fires_once_however_often_it_is_swept(timed, settings, frozen_cl
 
 def test_suspended_cases_wait_and_fire_after_resuming(timed, settings, frozen_clock):
     [case_id] = start(timed, settings)
-    cases.suspend(timed, get_user(timed, "wang"), case_id, "暂停")
+    cases.suspend(timed, get_user(timed, "wang"), case_id, "暂停", "force_majeure")
     timed.commit()
     frozen_clock.advance(days=2)
     assert sweep(timed, settings) == 0

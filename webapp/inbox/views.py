@@ -23,4 +23,4 @@ def index():
     form.process_id.choices = [SelectChoice("", _l("全部流程")),
                                *(SelectChoice(k, v) for k, v in view.processes.items())]
     return render_template("inbox/index.html", tab=view.tab, tabs=TABS, page=view.page, form=form,
-                           matters=view.matters)
+                           matters=view.matters, notices=view.notices)

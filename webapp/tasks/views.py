@@ -101,3 +101,10 @@ def upload(task_id: str):
         return jsonify(error=refusal_message(exc)), 422
     return jsonify(sha256=evidence.sha256, filename=evidence.filename, size=evidence.size,
                    size_text=size_text(evidence.size), mime=evidence.mime)
+
+
+@bp.post("/<task_id>/reassign")
+def reassign(task_id: str):
+    row = tasks.reassign(db.session(), staff(), task_id, request.form.get("to", ""))
+    flash(_("已将任务“%(name)s”改派给%(user)s。", name=task_name(row), user=row.assignee), "success")
+    return redirect(url_for("cases.show", instance_id=row.instance_id) + "#operations")

@@ -11,6 +11,22 @@ DISCLOSURE_HOOK = "write_disclosure"
 MATTER_KEY = "matter_code"
 PARTY_KEY = "party_name"
 
+# Facts supervision lists and counts read off the case row (column: the case data it comes from),
+# written with every step.
+FACTS = {
+    "filed_on": "filing_date", "decided_on": "decision_date", "decision_kind": "decision_kind",
+    "penalty_type": "penalty_type", "fine_amount": "fine_amount", "confiscation_amount": "confiscation_amount",
+    "review_result": "legal_review_result",
+}
+# The handling limit (办案期限): the deadline setting named in the first key, counted from the date in
+# the second; the case row keeps its last day.
+LIMIT_NAME_KEY, LIMIT_START_KEY = "decision_timer_name", "decision_timer_start"
+
+# Legal review (法制审核): the results its model writes to ``legal_review_result``, and the element
+# where a returned case is corrected.
+REVIEW_RESULTS = ("agree", "agree_after_coordination", "rejected")
+REVIEW_RETURN_ELEMENT = "correct_case"
+
 # Case data the engine adds when a case starts; diagrams read these and may not ask for them in forms.
 CASE_NO_KEY = "case_no"
 FILER_KEY = "filing_officer"

@@ -56,6 +56,9 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = _rules(
     DeadlineRule("matter_review", 1, "years", "执法事项清单复核周期", "国办发〔2018〕118号"),
     DeadlineRule("limitation_general", 2, "years", "行政处罚追责时效", "行政处罚法第36条"),
     DeadlineRule("limitation_serious", 5, "years", "涉及生命健康安全、金融安全的追责时效", "行政处罚法第36条"),
+    # Warning windows (预警): not legal limits, the bureau's own supervision rule.
+    DeadlineRule("warning_task", 2, "working_days", "任务到期黄牌预警提前量", "本机关执法监督规定"),
+    DeadlineRule("warning_case", 10, "working_days", "办案期限黄牌预警提前量", "本机关执法监督规定"),
 )
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+    Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String,
     Table, Text, TypeDecorator, UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -186,6 +187,17 @@ class Instance(Base):
     created_by: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # What supervision lists and counts without loading the case (written with each step, from the
+    # case data named in workflows.core.contract):
+    filed_on: Mapped[date | None] = mapped_column(Date)  # 立案: the handling limit runs from here
+    decision_due: Mapped[date | None] = mapped_column(Date)  # the last day of the handling limit
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decision_kind: Mapped[str | None] = mapped_column(String(40))
+    penalty_type: Mapped[str | None] = mapped_column(String(40))
+    fine_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    confiscation_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    review_result: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # completed or terminated
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)  # head of the case's audit chain
     audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -194,6 +206,8 @@ class Instance(Base):
         # A unit's open cases without reading its history: (unit_id) alone made a unit's overdue
         # list visit every case the unit ever had. Also serves the unit foreign key.
         Index("ix_instance_unit_status", "unit_id", "status"),
+        Index("ix_instance_created", "created_at"),  # the supervision list, newest first, and per week
+        Index("ix_instance_closed", "closed_at"),
     )
 
 
@@ -289,6 +303,22 @@ class Disclosure(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SupervisionNotice(Base):
+    """A supervisor's notice on a case (督办): shown on the case and to whoever holds its tasks until
+    one of them acknowledges it."""
+
+    __tablename__ = "supervision_notice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    message: Mapped[str] = mapped_column(Text)
+    sent_by: Mapped[str] = mapped_column(String(60))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(60))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    instance: Mapped[Instance] = relationship()
+    __table_args__ = (Index("ix_supervision_open", "instance_id", "acknowledged_at"),)
 
 
 class AuditChain(Base):

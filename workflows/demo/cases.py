@@ -1,5 +1,7 @@
 """Demo cases for `sanxiang init --demo`: penalty cases driven through the engine to different
-stages, so the inboxes and dashboards of the demo people have something in them."""
+stages and states, so the inboxes, the case pages and the supervision views of the demo people
+have something in them. Cases with a history are driven on the engine clock set back to when it
+happened, so their deadlines have run as they would have."""
 from __future__ import annotations
 
 import io
@@ -9,7 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.domain import cases, records, tasks
+from workflows.core import clock
+from workflows.domain import cases, records, supervision, tasks
+from workflows.domain.steps import CaseRun
 from workflows.engine import specs
 from workflows.domain.forms import fields_of
 from workflows.core.models import Instance, Matter
@@ -21,11 +25,12 @@ from workflows.core.settings import Settings
 class _Case:
     """One demo case, completed task by task as the demo people of each lane."""
 
-    def __init__(self, session: Session, settings: Settings, matter_code: str, party: dict[str, Any]):
-        self.session, self.store = session, records.evidence_store(settings)
+    def __init__(self, session: Session, settings: Settings, matter_code: str, party: dict[str, Any],
+                 filer: str = "officer1"):
+        self.session, self.store, self.filer = session, records.evidence_store(settings), filer
         self.party, self.basis = party, session.get(Matter, matter_code).legal_basis
-        self.instance = cases.start(session, settings, get_user(session, "officer1"), "enforcement_case",
-                                         {"matter_code": matter_code, "party_name": party["party_name"]}).instance
+        self.instance = cases.start(session, settings, get_user(session, filer), "enforcement_case",
+                                    {"matter_code": matter_code, "party_name": party["party_name"]}).instance
 
     def do(self, spec_id: str, username: str, attach: tuple[str, ...] = (), **data: Any) -> "_Case":
         """Complete the ready task ``spec_id``, with a stored document for each required file field
@@ -41,42 +46,42 @@ class _Case:
         tasks.complete_or_raise(self.session, get_user(self.session, username), row.task_id, data)
         return self
 
-    def filed(self, summary: str) -> "_Case":
-        return self.do("file_case", "officer1", matter_code=self.instance.matter_code, case_source="inspection",
+    def filed(self, summary: str, second: str = "officer2") -> "_Case":
+        return self.do("file_case", self.filer, matter_code=self.instance.matter_code, case_source="inspection",
                        **self.party, violation_date=today() - timedelta(days=30), violation_summary=summary,
-                       serious_harm=False, second_officer="officer2", lead_recusal="none") \
-            .do("confirm_participation", "officer2", second_participation="confirm", second_recusal="none")
+                       serious_harm=False, second_officer=second, lead_recusal="none") \
+            .do("confirm_participation", second, second_participation="confirm", second_recusal="none")
 
-    def approved(self) -> "_Case":
-        return self.do("approve_filing_unit", "head", unit_filing_opinion="approve", unit_filing_comment="符合立案条件。") \
+    def approved(self, head: str = "head") -> "_Case":
+        return self.do("approve_filing_unit", head, unit_filing_opinion="approve", unit_filing_comment="符合立案条件。") \
             .do("approve_filing_agency", "director", filing_decision="approve", filing_decision_comment="同意立案。")
 
     def inspected(self, findings: str) -> "_Case":
-        return self.do("onsite_inspection", "officer1", inspection_date=today(), inspection_officers_present=True,
+        return self.do("onsite_inspection", self.filer, inspection_date=today(), inspection_officers_present=True,
                        inspection_credential_shown=True, inspection_rights_informed=True,
                        inspection_doc_no=f"新民检〔{today().year}〕{self.instance.id}号", inspection_findings=findings)
 
     def investigated(self, facts: str, **penalty: Any) -> "_Case":
         return self.inspected(facts) \
-            .do("collect_evidence", "officer1", evidence_credential_shown=True, evidence_rights_informed=True,
+            .do("collect_evidence", self.filer, evidence_credential_shown=True, evidence_rights_informed=True,
                 evidence_doc_no=f"新民询〔{today().year}〕{self.instance.id}号", evidence_summary="询问当事人负责人，调取相关材料。") \
-            .do("investigation_report", "officer1", facts_found=facts, evidence_list="现场检查笔录、询问笔录、书证。",
+            .do("investigation_report", self.filer, facts_found=facts, evidence_list="现场检查笔录、询问笔录、书证。",
                 legal_basis=self.basis, proposed_outcome="penalise", **penalty) \
             .do("review_report", "head", review_outcome="penalise", review_opinion="事实清楚，同意拟处罚意见。")
 
     def notified(self, **penalty: Any) -> "_Case":
-        return self.do("prior_notice", "officer1", notice_doc_no=f"新民告〔{today().year}〕{self.instance.id}号",
+        return self.do("prior_notice", self.filer, notice_doc_no=f"新民告〔{today().year}〕{self.instance.id}号",
                        notice_date=today(), notice_method="on_the_spot", notice_content_confirmed=True, **penalty)
 
     def rechecked(self, **penalty: Any) -> "_Case":
-        return self.do("record_statement", "officer1", statement_made="waived") \
-            .do("recheck_penalty", "officer1", defence_adopted="none", recheck_reason="当事人放弃陈述申辩，维持拟处罚意见。",
+        return self.do("record_statement", self.filer, statement_made="waived") \
+            .do("recheck_penalty", self.filer, defence_adopted="none", recheck_reason="当事人放弃陈述申辩，维持拟处罚意见。",
                 recheck_outcome="proceed", **penalty)
 
     def decided(self, text: str) -> "_Case":
         return self.do("decide_penalty", "director", decision_result="decide", decision_text=text,
                        decision_doc_no=f"新民罚决〔{today().year}〕{self.instance.id}号") \
-            .do("serve_decision", "officer1", attach=("service_receipt",), service_method="on_the_spot",
+            .do("serve_decision", self.filer, attach=("service_receipt",), service_method="on_the_spot",
                 service_credential_shown=True, service_date=today())
 
 
@@ -115,6 +120,8 @@ def create_demo_cases(session: Session, settings: Settings) -> None:
         .notified(**confiscation).rechecked(**confiscation) \
         .decided("没收违法所得人民币八千元。")  # served; publication within 7 working days is due
 
+    _supervision_cases(session, settings, warning)
+
     _Case(session, settings, "MZ-CF-0003", _organisation("新市区启航青少年服务中心", "52650100MJ0000006F", "新市区阿勒泰路12号")) \
         .filed("未按规定接受年度检查。").approved().investigated("逾期未参加年度检查，经催告后已补报。", **warning) \
         .notified(**warning).rechecked(**warning).decided("给予警告。") \
@@ -123,3 +130,45 @@ def create_demo_cases(session: Session, settings: Settings) -> None:
         .do("archive_case", "officer1", closure_reason="executed", closure_summary="警告已送达，案件办结。",
             archive_no=f"新民档〔{today().year}〕1号") \
         .do("approve_closure", "head", closure_decision="approve", closure_comment="同意结案。")
+
+
+def _supervision_cases(session: Session, settings: Settings, warning: dict[str, Any]) -> None:
+    """Cases for the supervisors' views: one near and one past its handling limit (with a
+    supervision notice), one suspended, one terminated, one stopped by a failed step."""
+    now = clock.now()
+    with clock.frozen(now - timedelta(days=84)):  # yellow: about a week of the 90 days left
+        _Case(session, settings, "MZ-CF-0011", _organisation("新市区康乐老年公寓", "52650100MJ0000007G", "新市区天津路5号"),
+              filer="officer4").filed("未与入住老人签订服务协议。", second="officer5").approved("head2") \
+            .inspected("抽查5名入住老人，均无服务协议。")
+    with clock.frozen(now - timedelta(days=97)):  # red: past the 90 days, its timer has called for supervision
+        late = _Case(session, settings, "MZ-CF-0012", _organisation("新市区福寿养老院", "52650100MJ0000008H", "新市区南湖路88号"),
+                     filer="officer4").filed("护理员殴打入住老人。", second="officer5").approved("head2")
+    supervision.send(session, get_user(session, "manager"), late.instance.id,
+                     "该案已超过九十日办案期限，请于三个工作日内报告进展并提出延期或结案意见。")
+    suspended = _Case(session, settings, "MZ-CF-0021", _organisation("新市区安息园墓地服务部", "92650100MA0000009J",
+                                                                    "新市区西山路1号")).filed("未经批准扩建墓区。").approved()
+    cases.suspend(session, get_user(session, "head"), suspended.instance.id,
+                  "当事人负责人因病住院，无法接受询问。", "party_incapacitated")
+    withdrawn = _Case(session, settings, "MZ-CF-0031", _organisation("新市区某房地产开发公司", "91650100MA000000AK",
+                                                                    "新市区友好路3号")).filed("擅自使用未经批准的小区名称。")
+    cases.terminate(session, get_user(session, "director"), withdrawn.instance.id, "经核实该名称已获批准，撤销立案申请。")
+    _failed_at_filing(session, settings)
+
+
+def _failed_at_filing(session: Session, settings: Settings) -> None:
+    """A case stopped at 登记立案 as a failed step leaves it: approved, the step still to run, the
+    error on the case. Retrying (as an administrator) runs the step again."""
+    case = _Case(session, settings, "MZ-CF-0022", _organisation("新市区吉祥殡葬用品店", "92650100MA000000BL", "新市区红山路7号")) \
+        .filed("销售纸扎别墅等封建迷信殡葬用品。").do("approve_filing_unit", "head", unit_filing_opinion="approve",
+                                                 unit_filing_comment="符合立案条件。")
+    [row] = [r for r in cases.ready_tasks_of(session, case.instance.id) if r.spec_id == "approve_filing_agency"]
+    run = CaseRun.load(session, case.instance)
+    task = run.ready_task(row.task_id)
+    task.data.update(filing_decision="approve", filing_decision_comment="同意立案。", last_actor="director")
+    task.run()
+    run.log("director", "task.complete", row.task_id, task=row.spec_id, name=row.name,
+            data={"filing_decision": "approve", "filing_decision_comment": "同意立案。"})
+    case.instance.status, case.instance.error_task = "error", "open_case"
+    case.instance.error_message = "OperationalError: database is locked（写入立案日期时数据库忙，登记立案未完成）"
+    run.log("system", "engine.error", task="open_case", message=case.instance.error_message)
+    run.save("director", completed=row.task_id)

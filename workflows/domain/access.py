@@ -20,8 +20,10 @@ from workflows.core.roles import ROLE_BY_LANE, lane_role, role_def
 from workflows.engine import specs
 from workflows.engine.runtime import today
 
-READ_ALL_CASES = frozenset({"agency_head", "manager"})  # managers read; they hold no lane to act in
+READ_ALL_CASES = frozenset({"agency_head", "manager", "admin"})  # managers read; they hold no lane to act in
 SUPERVISE_ANY_UNIT = frozenset({"agency_head", "admin"})
+MONITOR_ALL_UNITS = frozenset({"manager", "agency_head", "admin"})  # 执法监督: every unit's cases
+NOTICE_SENDERS = frozenset({"manager", "agency_head"})  # 督办
 OPERATE = frozenset({"admin", "designer"})  # repair cases the engine parked in error
 DESIGN = frozenset({"designer", "admin"})
 ADMINISTER = frozenset({"admin"})
@@ -176,6 +178,28 @@ def may_supervise(user: User, instance: Instance) -> bool:
 def check_supervise(user: User, instance: Instance) -> None:
     if not may_supervise(user, instance):
         raise NotAllowed(Message("只有本科室承办机构负责人、机关负责人或管理员可以办理"))
+
+
+def monitor_scope(user: User) -> int | None:
+    """Whose cases ``user`` supervises: every unit's (None), or a unit head's own unit's."""
+    if user.role_ids & MONITOR_ALL_UNITS:
+        return None
+    if "unit_head" in user.role_ids:
+        return user.unit_id
+    raise NotAllowed(Message("%(user)s没有执法监督权限", user=user.full_name))
+
+
+def may_monitor(user: User) -> bool:
+    return bool(user.role_ids & (MONITOR_ALL_UNITS | {"unit_head"}))
+
+
+def may_send_notice(user: User) -> bool:
+    return bool(user.role_ids & NOTICE_SENDERS)
+
+
+def check_send_notice(user: User) -> None:
+    if not may_send_notice(user):
+        raise NotAllowed(Message("只有管理/监督人员或机关负责人可以发出督办通知"))
 
 
 def may_operate(user: User) -> bool:

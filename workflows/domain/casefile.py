@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core.models import AuditEvent, Evidence, EvidenceLink, HumanTask, Instance, Matter, Unit, User
-from workflows.domain import access, audit, cases, lookups, records
+from workflows.core.models import (AuditEvent, Evidence, EvidenceLink, HumanTask, Instance, Matter, SupervisionNotice,
+                                   Unit, User)
+from workflows.domain import access, alerts, audit, cases, lookups, records, supervision
 from workflows.domain.forms import FieldSpec, fields_of
 from workflows.engine import specs
 
@@ -43,6 +44,10 @@ class CaseFile:
     events: list[AuditEvent]  # the acts on the case, in order
     reads: int  # how often the file or its evidence has been read
     read_events: list[AuditEvent]  # the latest reads, when asked for
+    clock: alerts.HandlingClock  # the handling limit (办案期限)
+    notices: list[SupervisionNotice]  # 督办
+    may: dict[str, bool]  # what the reader may do to the case: supervise, operate, notify
+    candidates: dict[str, list[User]]  # for a supervisor: who each open task may be handed to
     names: dict[str, str]  # full names of the users the file mentions
     matters: dict[str, str]  # names of the matters the file mentions
     field_labels: dict[tuple[str | None, str | None], str]  # (task, field) to the label of a file field
@@ -65,6 +70,8 @@ def read(session: Session, actor: User, instance_id: int, *, with_reads: bool = 
     tasks = sorted((r for r in rows.values() if r.state == "ready"), key=lambda r: r.id)
     mentioned = [(spec.type, v) for form in forms for spec, value in form.values
                  for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    windows = alerts.windows(session)
+    notices = supervision.of_case(session, instance.id)
     return CaseFile(
         instance=instance,
         unit=session.get(Unit, instance.unit_id),
@@ -76,7 +83,16 @@ def read(session: Session, actor: User, instance_id: int, *, with_reads: bool = 
         events=events,
         reads=audit.reads_of(session, instance.id),
         read_events=audit.latest_reads(session, instance.id, READS_SHOWN) if with_reads else [],
+        clock=alerts.handling_clock(windows, instance.status, instance.filed_on, instance.decision_due,
+                                    instance.decided_on),
+        notices=notices,
+        may={"supervise": access.may_supervise(actor, instance), "operate": access.may_operate(actor),
+             "notify": access.may_send_notice(actor)},
+        candidates={t.task_id: [u for u in lookups.eligible_users(session, t.role_id)
+                                if t.unit_id is None or u.unit_id == t.unit_id]
+                    for t in tasks} if access.may_supervise(actor, instance) else {},
         names=lookups.full_names(session, {e.actor for e in events} | {r.assignee for r in tasks}
+                                 | {n.sent_by for n in notices} | {n.acknowledged_by for n in notices}
                                  | {instance.created_by} | {v for kind, v in mentioned if kind == "user"}),
         matters=lookups.matter_names(session, {instance.matter_code} | {v for kind, v in mentioned if kind == "matter"}),
         field_labels={(task_id, f.id): f.label for task_id, row in rows.items()

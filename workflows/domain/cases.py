@@ -115,9 +115,20 @@ def fire_timers(session: Session, instance: Instance) -> None:
 
 # --- status ------------------------------------------------------------------------------------
 
+# The legal grounds for suspending a case (中止): its clock and its tasks stop until resumed.
+SUSPENSION_GROUNDS = {
+    "party_ended": Message("当事人死亡或者终止，尚未确定权利义务承受人"),
+    "party_incapacitated": Message("当事人丧失行为能力，尚未确定法定代理人"),
+    "force_majeure": Message("因不可抗力致使案件暂时无法调查"),
+    "prior_case": Message("案件处理须以其他案件的结论为依据，而其他案件尚未审结"),
+    "expert_opinion": Message("检测、检验、检疫、鉴定期间"),
+    "other": Message("其他依法应当中止的情形"),
+}
+
+
 def _status_change(session: Session, actor: User, instance_id: int, reason: str, *, allowed: set[str],
-                   new_status: str, action: str) -> Instance:
-    if not reason.strip():
+                   new_status: str, action: str, **details: str) -> Instance:
+    if not (reason or "").strip():
         raise FormInvalid({"reason": [Message("请填写理由")]})
     instance = get(session, instance_id)
     access.check_supervise(actor, instance)
@@ -127,16 +138,19 @@ def _status_change(session: Session, actor: User, instance_id: int, reason: str,
     if new_status == "terminated":
         run = CaseRun.load(session, instance)
         run.workflow.cancel()
-        run.log(actor.username, f"case.{action}", reason=reason.strip())
+        run.log(actor.username, f"case.{action}", reason=reason.strip(), **details)
         run.save(actor.username)
     else:
-        steps.record(session, instance, actor.username, f"case.{action}", reason=reason.strip())
+        steps.record(session, instance, actor.username, f"case.{action}", reason=reason.strip(), **details)
     return instance
 
 
-def suspend(session: Session, actor: User, instance_id: int, reason: str) -> Instance:
+def suspend(session: Session, actor: User, instance_id: int, reason: str, ground: str) -> Instance:
+    """Stop a case on one of :data:`SUSPENSION_GROUNDS`, with the facts in ``reason``."""
+    if ground not in SUSPENSION_GROUNDS:
+        raise FormInvalid({"ground": [Message("请选择中止的法定事由")]})
     return _status_change(session, actor, instance_id, reason, allowed={"running"}, new_status="suspended",
-                          action="suspend")
+                          action="suspend", ground=ground)
 
 
 def resume(session: Session, actor: User, instance_id: int, reason: str) -> Instance:

@@ -12,8 +12,8 @@ from typing import Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, contains_eager
 
-from workflows.core.models import HumanTask, Instance, User
-from workflows.domain import access, lookups
+from workflows.core.models import HumanTask, Instance, SupervisionNotice, User
+from workflows.domain import access, lookups, supervision
 from workflows.engine import specs
 
 T = TypeVar("T")
@@ -125,6 +125,7 @@ class Inbox:
     page: Page[HumanTask]
     processes: dict[str, str]  # for the process filter
     matters: dict[str, str]  # names of the matters of the listed cases
+    notices: list[SupervisionNotice]  # 督办 on cases where the user may act, not yet acknowledged
 
 
 def inbox_of(session: Session, user: User, tab: str, page: int = 1, per_page: int = 20,
@@ -133,7 +134,7 @@ def inbox_of(session: Session, user: User, tab: str, page: int = 1, per_page: in
     tab = tab if tab in TABS else "mine"
     found = TABS[tab](session, user, page, per_page, filters)
     matters = lookups.matter_names(session, {t.instance.matter_code for t in found.items})
-    return Inbox(tab, found, processes(session), matters)
+    return Inbox(tab, found, processes(session), matters, supervision.for_inbox(session, user))
 
 
 def processes(session: Session) -> dict[str, str]:

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 from workflows.core.messages import Message
 from workflows.core.models import Evidence, Matter, Role, User
 from workflows.core.roles import role_def
+from workflows.domain.forms import fields_of
+from workflows.engine import specs
 from workflows.engine.runtime import today
 
 
@@ -69,3 +71,18 @@ class FormLookups:
 
     def evidence_exists(self, sha256: str) -> bool:
         return self.session.get(Evidence, sha256) is not None
+
+
+def enum_labels(session: Session, field_id: str) -> dict[str, str]:
+    """Value to label of a choice field of the current model set (e.g. ``penalty_type``), for lists and
+    counts that show stored values; a value no form offers shows as itself."""
+    version = specs.current_version(session)
+    if version is None:
+        return {}
+    labels: dict[str, str] = {}
+    for process_id in specs.process_names(session, version):
+        for task_spec in specs.get(session, version, process_id).spec.task_specs.values():
+            for f in fields_of(task_spec):
+                if f.id == field_id:
+                    labels.update({value: label for value, label in f.options if value not in labels})
+    return labels

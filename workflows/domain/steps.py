@@ -27,7 +27,7 @@ from workflows.core.errors import NotFound, TaskNotReady, case_changed
 from workflows.core.messages import Message
 from workflows.core.models import HumanTask, Instance, User
 from workflows.core.roles import lane_role
-from workflows.domain import audit, disclosure
+from workflows.domain import audit, disclosure, facts
 from workflows.engine import history, runtime, serialization, timers
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ class CaseRun:
             "next_timer_at": None if closed_case else timers.next_due(workflow),
             "matter_code": data.get(contract.MATTER_KEY) or instance.matter_code,
             "party_name": data.get(contract.PARTY_KEY, instance.party_name),
+            "closed_at": (instance.closed_at or now) if closed_case else None,
+            **facts.of(workflow, data),
         }
         audit.insert_events(self.session, self._events)
         self._events = []

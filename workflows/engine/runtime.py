@@ -54,11 +54,21 @@ def _once_per_session(session: Session, key: str, load):
     return session.info[key]
 
 
+def session_rules(session: Session) -> dict[str, DeadlineRule]:
+    """The deadline settings, read at most once per unit of work."""
+    return _once_per_session(session, "deadline_rules", lambda: deadline_rules(session))
+
+
+def session_calendar(session: Session) -> WorkCalendar:
+    """The working-day calendar, read at most once per unit of work."""
+    return _once_per_session(session, "work_calendar", lambda: work_calendar(session))
+
+
 class _LazyCalendar:
     """A :class:`WorkCalendar` whose holiday overrides are read when a script first needs them."""
 
     def __init__(self, session: Session):
-        self._load = lambda: _once_per_session(session, "work_calendar", lambda: work_calendar(session))
+        self._load = lambda: session_calendar(session)
 
     def is_working_day(self, d: date) -> bool:
         return self._load().is_working_day(d)
@@ -73,7 +83,7 @@ class _LazyCalendar:
 def script_engine(session: Session) -> PythonScriptEngine:
     """The sandbox for one unit of work; settings are read on first use, most steps need none."""
     def rule(name: str) -> DeadlineRule:
-        return _once_per_session(session, "deadline_rules", lambda: deadline_rules(session))[name]
+        return session_rules(session)[name]
 
     env = SandboxEnvironment(_LazyCalendar(session), rule, clock.now)
     return PythonScriptEngine(environment=env)
