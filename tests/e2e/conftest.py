@@ -7,6 +7,8 @@ and a phone size into ``test-output/screenshots/``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,10 @@ from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 from webapp import create_app
-from workflows.core.db import get_engine
+from workflows.bootstrap import init_database
+from workflows.core.db import get_engine, session_scope
+from workflows.core.settings import Settings, load_settings
+from workflows.demo import load_demo
 
 from ..webapp.support import app_config, build_demo_database, compile_translations, copy_database
 
@@ -25,11 +30,9 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e")
-    settings = copy_database(build_demo_database(folder / "template"), folder / "instance")
-    app = create_app(app_config(settings, compile_translations(folder / "translations")))
+@contextmanager
+def _serving(settings: Settings, config: dict) -> Iterator[str]:
+    app = create_app(config)
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, name="e2e-server", daemon=True)
     thread.start()
@@ -41,6 +44,28 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The test diagram ``web_case`` and the demo people, no cases."""
+    folder = tmp_path_factory.mktemp("e2e")
+    settings = copy_database(build_demo_database(folder / "template"), folder / "instance")
+    with _serving(settings, app_config(settings, compile_translations(folder / "translations"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """The whole demo bureau: the ``bpmn/`` models and the demo cases, as `sanxiang init --demo` makes them."""
+    folder = tmp_path_factory.mktemp("e2e-demo")
+    settings = load_settings({"SANXIANG_INSTANCE_PATH": str(folder / "instance")})
+    with session_scope(settings) as session:
+        init_database(settings, session)
+        load_demo(session, settings)
+    config = app_config(settings, compile_translations(folder / "translations"), CASE_PROCESS="enforcement_case")
+    with _serving(settings, config) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -48,13 +73,12 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def open_page(browser, server):
+def _pages(browser, url: str):
     """``open_page()`` gives a page in a fresh browser profile (its own cookies), in Chinese."""
     contexts = []
 
     def open_page() -> Page:
-        context = browser.new_context(base_url=server, locale="zh-CN", viewport=LAPTOP)
+        context = browser.new_context(base_url=url, locale="zh-CN", viewport=LAPTOP)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
@@ -62,6 +86,16 @@ def open_page(browser, server):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    yield from _pages(browser, server)
+
+
+@pytest.fixture
+def open_demo_page(browser, demo_server):
+    yield from _pages(browser, demo_server)
 
 
 def snap(page: Page, name: str) -> None:

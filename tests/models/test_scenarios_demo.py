@@ -35,7 +35,7 @@ def test_demo_cases_fill_every_inbox_once(db, settings):
         ("running", ["review_case"]),
         ("running", ["publish_decision"]),
         ("running", ["collect_evidence"]),  # elderly unit, 84 days into its 90: a yellow card
-        ("running", ["onsite_inspection"]),  # elderly unit, past its 90 days: a red card and a notice
+        ("running", ["record_statement"]),  # elderly unit, past its 90 days and its statement period: red
         ("suspended", ["onsite_inspection"]),
         ("terminated", []),
         ("error", []),  # stopped at 登记立案
@@ -44,6 +44,8 @@ def test_demo_cases_fill_every_inbox_once(db, settings):
     windows = alerts.windows(db)
     assert [windows.case(i.decision_due, i.decided_on) for i in instances[5:7]] == [alerts.YELLOW, alerts.RED]
     assert supervision.for_inbox(db, get_user(db, "officer4"))[0].instance_id == instances[6].id
+    [late] = cases.ready_tasks_of(db, instances[6].id)
+    assert windows.task(late.due_at) == alerts.RED
     for username in ("officer1", "officer4", "head", "reviewer"):
         assert inbox.open_count(db, get_user(db, username)) > 0, username
     admin = get_user(db, "admin")

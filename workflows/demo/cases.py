@@ -26,8 +26,8 @@ class _Case:
     """One demo case, completed task by task as the demo people of each lane."""
 
     def __init__(self, session: Session, settings: Settings, matter_code: str, party: dict[str, Any],
-                 filer: str = "officer1"):
-        self.session, self.store, self.filer = session, records.evidence_store(settings), filer
+                 filer: str = "officer1", head: str = "head"):
+        self.session, self.store, self.filer, self.head = session, records.evidence_store(settings), filer, head
         self.party, self.basis = party, session.get(Matter, matter_code).legal_basis
         self.instance = cases.start(session, settings, get_user(session, filer), "enforcement_case",
                                     {"matter_code": matter_code, "party_name": party["party_name"]}).instance
@@ -52,8 +52,8 @@ class _Case:
                        serious_harm=False, second_officer=second, lead_recusal="none") \
             .do("confirm_participation", second, second_participation="confirm", second_recusal="none")
 
-    def approved(self, head: str = "head") -> "_Case":
-        return self.do("approve_filing_unit", head, unit_filing_opinion="approve", unit_filing_comment="符合立案条件。") \
+    def approved(self) -> "_Case":
+        return self.do("approve_filing_unit", self.head, unit_filing_opinion="approve", unit_filing_comment="符合立案条件。") \
             .do("approve_filing_agency", "director", filing_decision="approve", filing_decision_comment="同意立案。")
 
     def inspected(self, findings: str) -> "_Case":
@@ -67,7 +67,7 @@ class _Case:
                 evidence_doc_no=f"新民询〔{today().year}〕{self.instance.id}号", evidence_summary="询问当事人负责人，调取相关材料。") \
             .do("investigation_report", self.filer, facts_found=facts, evidence_list="现场检查笔录、询问笔录、书证。",
                 legal_basis=self.basis, proposed_outcome="penalise", **penalty) \
-            .do("review_report", "head", review_outcome="penalise", review_opinion="事实清楚，同意拟处罚意见。")
+            .do("review_report", self.head, review_outcome="penalise", review_opinion="事实清楚，同意拟处罚意见。")
 
     def notified(self, **penalty: Any) -> "_Case":
         return self.do("prior_notice", self.filer, notice_doc_no=f"新民告〔{today().year}〕{self.instance.id}号",
@@ -138,11 +138,14 @@ def _supervision_cases(session: Session, settings: Settings, warning: dict[str, 
     now = clock.now()
     with clock.frozen(now - timedelta(days=84)):  # yellow: about a week of the 90 days left
         _Case(session, settings, "MZ-CF-0011", _organisation("新市区康乐老年公寓", "52650100MJ0000007G", "新市区天津路5号"),
-              filer="officer4").filed("未与入住老人签订服务协议。", second="officer5").approved("head2") \
+              filer="officer4", head="head2").filed("未与入住老人签订服务协议。", second="officer5").approved() \
             .inspected("抽查5名入住老人，均无服务协议。")
-    with clock.frozen(now - timedelta(days=97)):  # red: past the 90 days, its timer has called for supervision
+    fine = {"penalty_type": "fine", "fine_amount": "20000"}
+    with clock.frozen(now - timedelta(days=97)):  # red: past the 90 days; filed, investigated, notified
         late = _Case(session, settings, "MZ-CF-0012", _organisation("新市区福寿养老院", "52650100MJ0000008H", "新市区南湖路88号"),
-                     filer="officer4").filed("护理员殴打入住老人。", second="officer5").approved("head2")
+                     filer="officer4", head="head2").filed("护理员殴打入住老人。", second="officer5").approved()
+    with clock.frozen(now - timedelta(days=40)):  # the party's statement period ended a month ago: overdue
+        late.investigated("护理员多次殴打入住老人，有监控录像为证。", **fine).notified(**fine)
     supervision.send(session, get_user(session, "manager"), late.instance.id,
                      "该案已超过九十日办案期限，请于三个工作日内报告进展并提出延期或结案意见。")
     suspended = _Case(session, settings, "MZ-CF-0021", _organisation("新市区安息园墓地服务部", "92650100MA0000009J",
