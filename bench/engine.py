@@ -36,7 +36,7 @@ from workflows.bootstrap import init_database
 from workflows.core.db import get_engine, session_scope, statements
 from workflows.core.settings import load_settings
 from workflows.design import deployment
-from workflows.domain import cases, people, tasks
+from workflows.domain import cases, credentials, people, tasks
 from workflows.engine import serialization
 
 MODEL = Path(__file__).with_name("six_steps.bpmn")
@@ -93,8 +93,8 @@ def prepare(settings, model: Path = MODEL) -> None:
     with session_scope(settings) as session:
         init_database(settings, session)
         people.ensure_unit(session, "social", "社会组织管理科")
-        user = people.add_user(session, "bench", "officer", "张明", "social", "pw", ["officer"])
-        people.add_credential(session, "bench", user, "B1", "新市区", date.today() - timedelta(days=1),
+        user = people.add_user(session, "bench", "officer", "张明", "social", "password", ["officer"])
+        credentials.issue(session, "bench", user.username, "B1", "新市区", date.today() - timedelta(days=1),
                               date.today() + timedelta(days=365))
         deployment.deploy(session, {model.name: model.read_bytes()}, "bench")
 

@@ -58,7 +58,7 @@ from workflows.bootstrap import init_database
 from workflows.core.db import get_engine, session_scope
 from workflows.core.models import HumanTask
 from workflows.design import deployment
-from workflows.domain import audit, cases, people, tasks
+from workflows.domain import audit, cases, credentials, people, tasks
 
 
 MODEL = Path(__file__).with_name("six_steps.bpmn")
@@ -101,7 +101,7 @@ def prepare(settings, officers: int, cases_each: list[int], background: int) -> 
             code = f"unit{i + 1:02d}"
             people.ensure_unit(session, code, f"执法{i + 1}科")
             user = people.add_user(session, "bench", officer_name(i), f"执法人员{i + 1}", code, PASSWORD, ["officer"])
-            people.add_credential(session, "bench", user, f"B{i + 1:04d}", "新市区", today - timedelta(days=30),
+            credentials.issue(session, "bench", user.username, f"B{i + 1:04d}", "新市区", today - timedelta(days=30),
                                   today + timedelta(days=365))
     _background(settings, officers, background)
     result = []

@@ -46,7 +46,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -325,19 +325,32 @@ def hash_key(key: str) -> int:
 
 def build(settings: Settings, size: int, analyze: bool = False) -> None:
     """Schema, people and model set through the project; then ``size`` cases by bulk insert."""
+    unit_ids = prepare(settings)
+    bureau = Bureau()
+    fixed = measured_cases(bureau)
+    load(settings, fixed + background_cases(bureau, size - len(fixed)), Rows(unit_ids))
+    maintain(settings, analyze)
+
+
+def prepare(settings: Settings) -> dict[str, int]:
+    """Schema, the bureau's units and people, and ``bench/six_steps.bpmn`` as model-set version 1,
+    through the project; the units' ids by code."""
     people._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # 43 logins, not 4 s of argon2
     with session_scope(settings) as session:
         init_database(settings, session)
         for code, name in UNITS:
             people.ensure_unit(session, code, name)
         for n, (username, unit, roles) in enumerate(staff()):
-            people.add_user(session, "bench", username, SURNAMES[n % len(SURNAMES)] + f"{n:02d}", unit, "pw", roles)
+            people.add_user(session, "bench", username, SURNAMES[n % len(SURNAMES)] + f"{n:02d}", unit, "password", roles,
+                            qualification=(f"Q{username}", date(2020, 1, 1)) if "legal_reviewer" in roles else None)
         deployment.deploy(session, {MODEL.name: MODEL.read_bytes()}, "bench")
-        unit_ids = {u.code: u.id for u in session.scalars(select(Unit))}
-    bureau = Bureau()
-    fixed = measured_cases(bureau)
-    cases = sorted(fixed + background_cases(bureau, size - len(fixed)), key=lambda c: c.created_at)
-    rows = Rows(unit_ids)
+        return {u.code: u.id for u in session.scalars(select(Unit))}
+
+
+def load(settings: Settings, cases: list[Case], rows: Rows) -> None:
+    """Bulk-insert ``cases``, oldest first (ids in order of creation), as ``rows`` makes them, then
+    the access chains' heads."""
+    cases = sorted(cases, key=lambda c: c.created_at)
     engine = get_engine(settings.database_url)
     for start in range(0, len(cases), CHUNK):
         instances, tasks, events = [], [], []
@@ -354,7 +367,6 @@ def build(settings: Settings, size: int, analyze: bool = False) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT setval(pg_get_serial_sequence('instance', 'id'), "
                               "(SELECT max(id) FROM instance))"))
-    maintain(settings, analyze)
 
 
 def maintain(settings: Settings, analyze: bool) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, insert, select, text
 
-from workflows.domain import cases, people
+from workflows.domain import cases, credentials, people
 from workflows.core import clock
 from workflows.design import deployment
 from workflows.bootstrap import init_database
@@ -38,8 +38,8 @@ def prepare(settings, n: int) -> None:
         init_database(settings, session)
         if session.scalar(select(func.count()).select_from(Instance)) == 0:
             people.ensure_unit(session, "social", "社会组织管理科")
-            user = people.add_user(session, "bench", "officer", "张明", "social", "pw", ["officer"])
-            people.add_credential(session, "bench", user, "B1", "新市区", date(2026, 1, 1), date(2027, 12, 31))
+            user = people.add_user(session, "bench", "officer", "张明", "social", "password", ["officer"])
+            credentials.issue(session, "bench", user.username, "B1", "新市区", date(2026, 1, 1), date(2027, 12, 31))
             deployment.deploy(session, {MODEL.name: MODEL.read_bytes()}, "bench")
         session.execute(text("DELETE FROM human_task; DELETE FROM audit_event WHERE action = 'timer.fire';"
                              "DELETE FROM audit_chain WHERE name <> 'system'; DELETE FROM instance"))

@@ -17,7 +17,8 @@ from workflows.domain import people
 from workflows.bootstrap import init_database
 from workflows.core.db import session_scope
 from workflows.core.models import Matter
-from workflows.domain.people import add_credential, add_user, ensure_unit
+from workflows.domain import credentials
+from workflows.domain.people import add_user, ensure_unit
 from workflows.core.settings import load_settings
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
@@ -88,11 +89,12 @@ def seed_people(session):
         ("feng", "冯七", "law", ["manager"], None),
     ]
     for username, name, unit, roles, valid in people:
-        user = add_user(session, "system", username, name, unit, "secret-pass", roles)
+        user = add_user(session, "system", username, name, unit, "secret-pass", roles,
+                        qualification=(f"A{username}", date(2020, 1, 1)) if "legal_reviewer" in roles else None)
         if valid is not None:
             start, end = (today - timedelta(days=365), today + timedelta(days=365)) if valid else \
                 (today - timedelta(days=800), today - timedelta(days=1))
-            add_credential(session, "system", user, f"JZ{user.id:04d}", "新市区", start, end)
+            credentials.issue(session, "system", user.username, f"JZ{user.id:04d}", "新市区", start, end)
     session.add(Matter(code="MZ-CF-0001", name="社会组织涂改、出租、出借登记证书", field="社会组织",
                        legal_basis="《社会团体登记管理条例》第三十条", penalty="警告；责令停止活动；撤销登记"))
     session.flush()

@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Flask, current_app, g, jsonify
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from workflows.core import clock
-from workflows.domain import alerts
-from workflows.domain.access import may_monitor
+from workflows.engine.runtime import today
+from workflows.domain import alerts, credentials
+from workflows.domain.access import may_administer, may_monitor
 from workflows.domain.cases import may_start
 from workflows.domain.inbox import open_count as count_open_tasks
 from workflows.core.settings import load_settings
@@ -53,7 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app)
     app.context_processor(_layout)
-    app.jinja_env.globals.update(now=clock.now, task_card=_task_card)
+    app.before_request(_password_first)
+    app.jinja_env.globals.update(now=clock.now, today=today, task_card=_task_card)
     app.jinja_env.filters.update(markdown=markdown.render, filesize=size_text, fromjson=json.loads)
     app.after_request(_security_headers)
 
@@ -65,13 +67,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin
     from .auth import bp as auth
     from .cases import bp as cases
     from .inbox import bp as inbox
     from .monitor import bp as monitor
     from .tasks import bp as tasks
 
-    for blueprint in (auth, inbox, tasks, cases, monitor):
+    for blueprint in (auth, inbox, tasks, cases, monitor, admin):
         app.register_blueprint(blueprint)
 
 
@@ -91,8 +94,27 @@ def _layout() -> dict:
             g.may_start = may_start(db.session(), user, current_app.config["CASE_PROCESS"])
         return g.may_start
 
+    def expiring() -> list:
+        """The credentials ending soon that this user is reminded of: their own; a unit head's unit's."""
+        if "expiring" not in g:
+            session, unit = db.session(), user.unit_id if "unit_head" in user.role_ids else None
+            g.expiring = credentials.expiring(session, unit_id=unit) if unit else \
+                credentials.expiring(session, holder=user.username) if user.credentials else []
+        return g.expiring
+
     return {"me": user, "open_count": open_count, "nav_start_case": nav_start_case,
-            "nav_monitor": may_monitor(user)}
+            "nav_monitor": may_monitor(user), "nav_admin": may_administer(user), "expiring_credentials": expiring}
+
+
+PASSWORD_FREE = frozenset({"auth.me", "auth.logout", "auth.set_language", "static", "health"})
+
+
+def _password_first():
+    """A user whose password an administrator reset sets a new one before anything else."""
+    if current_user.is_authenticated and current_user.user.must_change_password \
+            and request.endpoint not in PASSWORD_FREE:
+        return redirect(url_for("auth.me"))
+    return None
 
 
 def _task_card(row) -> str | None:

@@ -34,7 +34,43 @@ ACTIONS = {
     "disclosure.write": _l("生成公示记录"),
     "case.supervise": _l("发出督办通知"),
     "case.supervise_ack": _l("确认督办通知"),
+    "auth.login": _l("登录"),
+    "auth.logout": _l("退出登录"),
+    "auth.fail": _l("登录失败"),
+    "auth.locked": _l("账户锁定中登录"),
+    "user.add": _l("添加人员"),
+    "user.update": _l("修改人员信息"),
+    "user.roles": _l("调整角色"),
+    "user.deactivate": _l("停用账户"),
+    "user.reactivate": _l("恢复账户"),
+    "user.reset_password": _l("重置密码"),
+    "user.unlock": _l("解除锁定"),
+    "user.change_password": _l("修改本人密码"),
+    "unit.add": _l("新设科室"),
+    "unit.rename": _l("科室更名"),
+    "unit.deactivate": _l("撤销科室"),
+    "credential.add": _l("发放执法证"),
+    "credential.renew": _l("换发执法证"),
+    "credential.suspend": _l("暂扣执法证"),
+    "credential.revoke": _l("吊销执法证"),
+    "credential.reinstate": _l("恢复执法证"),
+    "qualification.add": _l("登记法律职业资格"),
+    "setting.change": _l("修改设置"),
+    "holidays.import": _l("导入节假日安排"),
+    "holidays.set": _l("设置节假日"),
+    "holidays.remove": _l("删除节假日设置"),
+    "model.deploy": _l("部署流程模型"),
 }
+
+
+CREDENTIAL_STATES = {
+    "valid": _l("有效"), "suspended": _l("暂扣"), "revoked": _l("已吊销"), "expired": _l("已过期"),
+    "not_yet": _l("尚未生效"),
+}
+
+
+def credential_state(code: str) -> str:
+    return str(CREDENTIAL_STATES.get(code, code))
 
 
 def status(code: str) -> str:
@@ -53,4 +89,5 @@ def role(role_id: str) -> str:
 
 
 def register(app) -> None:
-    app.jinja_env.filters.update(status_label=status, action_label=action, role_label=role)
+    app.jinja_env.filters.update(status_label=status, action_label=action, role_label=role,
+                                 credential_state=credential_state)

@@ -1,4 +1,4 @@
-"""Bring a database to a usable state: schema, roles, legal deadline defaults."""
+"""Bring a database to a usable state: schema, roles, legal deadline defaults, policy settings."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from workflows.core.db import get_engine
 from workflows.core.deadlines import DEFAULT_DEADLINES
 from workflows.core.models import DeadlineSetting
 from workflows.domain.people import ensure_roles
+from workflows.domain.policy import ensure_policies
 from workflows.core.settings import Settings
 
 
@@ -22,3 +23,4 @@ def init_database(settings: Settings, session: Session) -> None:
             session.add(DeadlineSetting(name=rule.name, amount=rule.amount, unit=rule.unit,
                                         label_zh=rule.label_zh, basis=rule.basis))
     session.flush()
+    ensure_policies(session, settings)

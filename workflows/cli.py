@@ -10,24 +10,26 @@ import importlib
 import getpass
 import json
 import sys
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from workflows.domain import audit, casefile, cases, inbox, records, tasks
+from workflows.domain import casefile, cases, credentials, inbox, integrity, people, policy, records, tasks
+from workflows.domain import holidays as holiday_admin
 from workflows.design import deployment
 from workflows.bootstrap import init_database
 from workflows.core.db import session_scope
 from workflows.demo import load_demo
 from workflows.core.errors import Conflict, EngineError, FormInvalid, NotAllowed, NotFound, ValidationFailed
 from workflows.design.layout import layout_file
-from workflows.core.models import HolidayOverride, HumanTask, Instance
-from workflows.domain.people import add_user, get_user
+from workflows.core.models import HumanTask, Instance
+from workflows.domain.people import get_user
 from workflows.core.settings import load_settings
 from workflows.design.validation import validate
-from workflows.core.workdays import parse_holiday_csv
 from workflows.worker import run_worker, start_sweeper_thread
 
 
@@ -246,8 +248,7 @@ def verify():
     """Verify every audit chain and re-hash every evidence file; name each problem."""
     settings = load_settings()
     with session_scope(settings, write=False) as session:
-        problems = [f"audit chain {b}" for b in audit.verify(session)]
-        problems += records.verify_store(session, records.evidence_store(settings))
+        problems = integrity.problems(session, records.evidence_store(settings))
     for problem in problems:
         click.echo(f"BROKEN {problem}", err=True)
     if problems:
@@ -266,9 +267,16 @@ def worker(once, interval, batch):
     click.echo(f"fired the timers of {fired} case(s)")
 
 
+@contextmanager
+def _unit_of_work():
+    settings = load_settings()
+    with session_scope(settings) as session:
+        yield session
+
+
 @main.group()
 def users():
-    """Manage users."""
+    """People: add, change roles, deactivate, reset passwords, unlock."""
 
 
 @users.command("add")
@@ -276,19 +284,202 @@ def users():
 @click.option("--name", "full_name", required=True)
 @click.option("--unit", required=True, help="Unit code.")
 @click.option("--role", "roles", multiple=True, required=True)
+@click.option("--contact", default="")
+@click.option("--qualification", help="Legal professional qualification number (for legal_reviewer).")
+@click.option("--qualified-on", type=click.DateTime(["%Y-%m-%d"]), help="Its date.")
 @click.password_option()
 @handle_errors
-def users_add(username, full_name, unit, roles, password):
+def users_add(username, full_name, unit, roles, contact, qualification, qualified_on, password):
     """Add a user."""
-    settings = load_settings()
-    with session_scope(settings) as session:
-        add_user(session, _actor(), username, full_name, unit, password, list(roles))
+    with _unit_of_work() as session:
+        people.add_user(session, _actor(), username, full_name, unit, password, list(roles), contact,
+                        qualification=(qualification, qualified_on.date() if qualified_on else None)
+                        if qualification else None)
     click.echo(f"added {username}")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def users_list(as_json):
+    """Every user with unit, roles and state."""
+    with _unit_of_work() as session:
+        out = [{"username": u.username, "name": u.full_name, "unit": u.unit.code, "roles": sorted(u.role_ids),
+                "active": u.active} for u in people.users(session, _actor())]
+    _print(out, as_json, lambda o: "\n".join(
+        f"{u['username']:<12} {u['name']:<8} {u['unit']:<10} {','.join(u['roles'])}{'' if u['active'] else ' (inactive)'}"
+        for u in o))
+
+
+def _iso_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--role") from None
+
+
+@users.command("roles")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="ROLE, or ROLE:FROM:TO with dates (either may be empty); replaces all roles.")
+@handle_errors
+def users_roles(username, roles):
+    """Set a user's roles, each with its validity."""
+    grants = {}
+    for spec in roles:
+        role, _, window = spec.partition(":")
+        start, _, end = window.partition(":")
+        grants[role] = (_iso_date(start), _iso_date(end))
+    with _unit_of_work() as session:
+        people.set_roles(session, _actor(), username, grants)
+    click.echo(f"roles of {username}: {', '.join(sorted(grants))}")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@click.option("--reason", required=True)
+@handle_errors
+def users_deactivate(username, reason):
+    """Deactivate a user; their claimed tasks go back to the pools."""
+    with _unit_of_work() as session:
+        released = people.deactivate_user(session, _actor(), username, reason)
+    click.echo(f"deactivated {username}" + (f"; {released} claimed task(s) back in their pools" if released else ""))
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.password_option()
+@handle_errors
+def users_reset_password(username, password):
+    """Set a password the user must change at the next sign-in."""
+    with _unit_of_work() as session:
+        people.reset_password(session, _actor(), username, password)
+    click.echo(f"password of {username} reset; it must be changed at the next sign-in")
+
+
+@users.command("unlock")
+@click.argument("username")
+@handle_errors
+def users_unlock(username):
+    """Unlock an account locked after failed sign-ins."""
+    with _unit_of_work() as session:
+        people.unlock(session, _actor(), username)
+    click.echo(f"unlocked {username}")
+
+
+@main.group("credentials")
+def credentials_cmd():
+    """Enforcement credentials (执法证): issue, renew, suspend, revoke, reinstate, expiring."""
+
+
+@credentials_cmd.command("issue")
+@click.argument("username")
+@click.argument("number")
+@click.option("--area", required=True)
+@click.option("--from", "valid_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "valid_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--kind", default="行政执法证")
+@click.option("--issuer", default="")
+@handle_errors
+def credentials_issue(username, number, area, valid_from, valid_to, kind, issuer):
+    """Issue a credential to USERNAME."""
+    with _unit_of_work() as session:
+        credentials.issue(session, _actor(), username, number, area, valid_from.date(), valid_to.date(),
+                          kind=kind, issuer=issuer)
+    click.echo(f"issued {number} to {username}")
+
+
+@credentials_cmd.command("renew")
+@click.argument("number")
+@click.argument("new_number")
+@click.option("--from", "valid_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "valid_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@handle_errors
+def credentials_renew(number, new_number, valid_from, valid_to):
+    """Renew NUMBER as NEW_NUMBER (a new credential linked to the old one)."""
+    with _unit_of_work() as session:
+        credentials.renew(session, _actor(), number, new_number, valid_from.date(), valid_to.date())
+    click.echo(f"renewed {number} as {new_number}")
+
+
+def _stopper(name: str, operation):
+    @credentials_cmd.command(name, help=f"{name.capitalize()} credential NUMBER, giving the reason.")
+    @click.argument("number")
+    @click.option("--reason", required=True)
+    @handle_errors
+    def command(number, reason):
+        with _unit_of_work() as session:
+            done = operation(session, _actor(), number, reason)
+        released = f"; {done} claimed task(s) back in their pools" if isinstance(done, int) and done else ""
+        click.echo(f"{name}: {number}{released}")
+    return command
+
+
+_stopper("suspend", credentials.suspend)
+_stopper("revoke", credentials.revoke)
+_stopper("reinstate", credentials.reinstate)
+
+
+@credentials_cmd.command("expiring")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def credentials_expiring(as_json):
+    """Credentials ending within the warning window, with no renewal yet."""
+    with _unit_of_work() as session:
+        out = [{"number": e.credential.number, "holder": e.credential.holder.username,
+                "valid_to": e.credential.valid_to.isoformat(), "days_left": e.days_left}
+               for e in credentials.expiring(session)]
+    _print(out, as_json, lambda o: "\n".join(f"{e['number']}  {e['holder']}  {e['valid_to']}  {e['days_left']} days"
+                                             for e in o) or "none expiring")
+
+
+@main.group("settings")
+def settings_cmd():
+    """Deadlines and policy settings, with their history."""
+
+
+@settings_cmd.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def settings_list(as_json):
+    """Every deadline and policy setting with its value and basis."""
+    with _unit_of_work() as session:
+        out = {"deadlines": {d.name: [d.amount, d.unit, d.basis] for d in policy.deadlines(session)},
+               "settings": {p.name: [p.value, p.basis] for p in policy.policies(session)}}
+    _print(out, as_json, lambda o: "\n".join([f"deadline {k}: {v[0]} {v[1]} ({v[2]})" for k, v in o["deadlines"].items()]
+                                              + [f"setting {k}: {v[0]} ({v[1]})" for k, v in o["settings"].items()]))
+
+
+@settings_cmd.command("deadline")
+@click.argument("name")
+@click.argument("amount")
+@click.argument("unit", type=click.Choice(["working_days", "days", "years"]))
+@click.option("--basis", required=True)
+@click.option("--note", required=True, help="Why it changes.")
+@handle_errors
+def settings_deadline(name, amount, unit, basis, note):
+    """Change a deadline setting."""
+    with _unit_of_work() as session:
+        policy.change_deadline(session, _actor(), name, amount, unit, basis, note)
+    click.echo(f"deadline {name}: {amount} {unit}")
+
+
+@settings_cmd.command("set")
+@click.argument("name")
+@click.argument("value")
+@click.option("--basis", required=True)
+@click.option("--note", required=True, help="Why it changes.")
+@handle_errors
+def settings_set(name, value, basis, note):
+    """Change a policy setting."""
+    with _unit_of_work() as session:
+        policy.change_policy(session, _actor(), name, value, basis, note)
+    click.echo(f"setting {name}: {value}")
 
 
 @main.group()
 def holidays():
-    """Holiday overrides for years the calendar package does not cover."""
+    """The working-day calendar: years the holiday package does not cover."""
 
 
 @holidays.command("import")
@@ -296,13 +487,33 @@ def holidays():
 @handle_errors
 def holidays_import(file):
     """Import a CSV `date,kind,name` (kind: holiday or workday)."""
-    rows = parse_holiday_csv(file.read_text(encoding="utf-8-sig"))
-    settings = load_settings()
-    with session_scope(settings) as session:
-        for row in rows:
-            session.merge(HolidayOverride(day=row.date, is_working=row.is_working, name=row.name))
-        audit.record(session, _actor(), "holidays.import", file=file.name, days=len(rows))
-    click.echo(f"imported {len(rows)} days")
+    with _unit_of_work() as session:
+        count = holiday_admin.import_csv(session, _actor(), file.read_text(encoding="utf-8-sig"), file.name)
+    click.echo(f"imported {count} days")
+
+
+@holidays.command("set")
+@click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["holiday", "workday"]))
+@click.option("--name", default="")
+@handle_errors
+def holidays_set(day, kind, name):
+    """Enter one day of an arrangement by hand."""
+    with _unit_of_work() as session:
+        holiday_admin.set_day(session, _actor(), day.date(), kind, name)
+    click.echo(f"{day.date()}: {kind}")
+
+
+@holidays.command("uncovered")
+@handle_errors
+def holidays_uncovered():
+    """Years an open case has a deadline in that no calendar covers (exit 1 if any)."""
+    with _unit_of_work() as session:
+        years = holiday_admin.uncovered_years(session)
+    if years:
+        click.echo(f"not covered: {', '.join(map(str, years))}; import their holiday arrangements", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo("ok: every year with a deadline is covered")
 
 
 @main.command()

@@ -24,7 +24,8 @@ from workflows.design import deployment
 from workflows.engine import specs
 from workflows.domain.forms import FieldSpec, fields_of
 from workflows.core.models import AuditEvent, Disclosure, HumanTask, Instance, User
-from workflows.domain.people import add_credential, add_user, ensure_unit, get_user
+from workflows.domain import credentials
+from workflows.domain.people import add_user, ensure_unit, get_user
 from workflows.engine.runtime import load_workflow, today
 from workflows.worker import sweep_once
 from workflows.core.workdays import TZ
@@ -310,9 +311,10 @@ def bureau(db, settings, frozen_clock) -> Bureau:
     ensure_unit(db, "office", "办公室")
     day = today()
     for username, name, unit, roles, credential in EXTRA_PEOPLE:
-        user = add_user(db, "system", username, name, unit, "secret-pass", roles)
+        user = add_user(db, "system", username, name, unit, "secret-pass", roles,
+                        qualification=(f"A{username}", date(2020, 1, 1)) if "legal_reviewer" in roles else None)
         if credential:
-            add_credential(db, "system", user, f"JZ9{user.id:03d}", "新市区", day - timedelta(days=365),
+            credentials.issue(db, "system", user.username, f"JZ9{user.id:03d}", "新市区", day - timedelta(days=365),
                            day + timedelta(days=365))
     deployment.deploy(db, deployment.read_model_files([MODELS]), "designer")
     db.commit()

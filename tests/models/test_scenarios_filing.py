@@ -8,7 +8,8 @@ import pytest
 from workflows.domain import tasks
 from workflows.core.errors import CredentialRequired, FormInvalid, NotAllowed
 from workflows.core.models import Matter
-from workflows.domain.people import add_credential, add_user
+from workflows.domain import credentials
+from workflows.domain.people import add_user
 
 from .conftest import FILED, shanghai
 
@@ -120,8 +121,8 @@ def test_officer_without_a_valid_credential_is_refused(bureau):
 
 
 def test_credential_lapsing_mid_case_stops_its_holder_and_the_unit_head_hands_over(bureau):
-    wei = add_user(bureau.db, "system", "wei", "魏六", "social", "secret-pass", ["officer"])
-    add_credential(bureau.db, "system", wei, "JZ8001", "新市区", date(2024, 11, 6), date(2026, 11, 5))
+    add_user(bureau.db, "system", "wei", "魏六", "social", "secret-pass", ["officer"])
+    credentials.issue(bureau.db, "system", "wei", "JZ8001", "新市区", date(2024, 11, 6), date(2026, 11, 5))
     case = bureau.start(who="wei").file(who="wei").approve_filing()
     assert case.task("onsite_inspection").assignee == "wei"
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from workflows.core.errors import CredentialRequired
-from workflows.domain.people import add_credential
+from workflows.domain import credentials
 
 from .conftest import end_of, shanghai
 
@@ -74,7 +74,7 @@ def test_published_matter_comes_up_for_review_a_year_later(bureau):
     assert case.ready == ["draft_matter"] and case.fired == ["annual_review"]
     with pytest.raises(CredentialRequired):  # the drafter's credential lapsed on 2 November
         case.do("draft_matter", "sun", **MATTER)
-    add_credential(bureau.db, "system", bureau.user("sun"), "JZ7001", "新市区", date(2027, 10, 20), date(2029, 10, 19))
+    credentials.issue(bureau.db, "system", "sun", "JZ7001", "新市区", date(2027, 10, 20), date(2029, 10, 19))
     case.do("draft_matter", "sun", **(MATTER | {"guide_phone": "0991-7654321", "change_note": "办公电话变更"}))
     check_and_approve(case)
 

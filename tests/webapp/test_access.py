@@ -68,6 +68,37 @@ TABLE = [
     ("POST", "/cases/{a}/retry",                               302, 403, 403, 403, 403, 403, 403, 403, 403, 409, 403, 409),
     ("POST", "/tasks/{a_approval}/reassign",                   302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
     ("POST", "/cases/{a}/terminate",                           302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
+    # everyone's own account page; administration for administrators only
+    ("GET", "/me",                                             302, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "/me",                                            302, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422),
+    ("GET", "/admin/",                                         302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "/admin/units",                                    302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "/admin/units",                                   302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/units/charity/rename",                    302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/units/charity/deactivate",                302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("GET", "/admin/users",                                    302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "/admin/users",                                   302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("GET", "/admin/users/officer9",                           302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "/admin/users/nobody",                             302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 404),
+    ("POST", "/admin/users/officer9",                          302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/users/officer9/roles",                    302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/users/officer9/qualifications",           302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/users/officer9/credentials",              302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/users/officer9/password",                 302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/users/officer9/unlock",                   302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("GET", "/admin/credentials",                              302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "/admin/credentials/{cred}/suspend",              302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/users/officer9/deactivate",               302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/users/officer9/reactivate",               302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("GET", "/admin/settings",                                 302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "/admin/settings/deadlines/payment",              302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/settings/policies/surcharge_rate",        302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("GET", "/admin/holidays",                                 302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "/admin/holidays/import",                         302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("POST", "/admin/holidays/day",                            302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 302),
+    ("GET", "/admin/audit",                                    302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "/admin/audit.json",                               302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "/admin/audit/verify",                            302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
     ("POST", "/cases/new",                                     302, 302, 302, 403, 302, 403, 403, 403, 403, 403, 403, 403),
     ("POST", "/language",                                      302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
     ("POST", "/login",                                         422, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
@@ -84,6 +115,24 @@ BODIES = {
     "/cases/{a}/resume": lambda: {"reason": "已找到当事人"},
     "/cases/{a}/terminate": lambda: {"reason": "撤销立案"},
     "/tasks/{a_approval}/reassign": lambda: {"to": "head"},
+    "/admin/units": lambda: {"code": "charity", "name": "慈善事业科"},
+    "/admin/units/charity/rename": lambda: {"name": "慈善和社会工作科"},
+    "/admin/users": lambda: {"username": "officer9", "full_name": "新人", "unit": "elderly", "password": "pass-1234",
+                             "roles": "officer", "credential_number": "15019999", "area": "新市区",
+                             "valid_from": "2026-11-01", "valid_to": "2029-10-31"},
+    "/admin/users/officer9": lambda: {"full_name": "新人甲", "unit": "elderly", "contact": "0991-1"},
+    "/admin/users/officer9/roles": lambda: {"role_officer": "1", "from_officer": "2026-11-01"},
+    "/admin/users/officer9/qualifications": lambda: {"number": "A2020999", "issued_on": "2020-05-01"},
+    "/admin/users/officer9/credentials": lambda: {"number": "15019998", "area": "新市区", "valid_from": "2026-11-01",
+                                                  "valid_to": "2027-10-31"},
+    "/admin/users/officer9/password": lambda: {"password": "new-pass-1234"},
+    "/admin/credentials/{cred}/suspend": lambda: {"reason": "涉嫌违规执法，暂扣调查"},
+    "/admin/users/officer9/deactivate": lambda: {"reason": "调离"},
+    "/admin/settings/deadlines/payment": lambda: {"amount": "15", "unit": "days", "basis": "行政处罚法第67条",
+                                                  "note": "核对"},
+    "/admin/settings/policies/surcharge_rate": lambda: {"value": "0.03", "basis": "行政处罚法第72条", "note": "核对"},
+    "/admin/holidays/import": lambda: {"file": (io.BytesIO("date,kind,name\n2027-01-01,holiday,元旦\n".encode()), "h.csv")},
+    "/admin/holidays/day": lambda: {"day": "2027-02-06", "kind": "workday", "name": "春节调休"},
     "/login": lambda: {"username": "officer1", "password": "wrong"},
 }
 
@@ -99,8 +148,9 @@ def build_state(settings) -> dict[str, str]:
         evidence = records.store_evidence(session, records.evidence_store(settings), io.BytesIO(tiny_png(1)),
                                           "photo.png", "officer1", session.get(Instance, a.instance_id))
         notice = supervision.send(session, get_user(session, "manager"), b.instance_id, "请尽快调查取证。")
+        credential = get_user(session, "officer2").credentials[0].number
     return {"a": str(a.instance_id), "a_filing": a.task_id, "a_approval": a_approval, "b_evidence": b_evidence,
-            "sha": evidence.sha256, "missing": "0" * 64, "notice": str(notice.id)}
+            "sha": evidence.sha256, "missing": "0" * 64, "notice": str(notice.id), "cred": credential}
 
 
 def test_the_table_names_every_route(app):
@@ -112,7 +162,7 @@ def test_the_table_names_every_route(app):
 
 
 EXAMPLE = {"a": 1, "sha": "a" * 64, "missing": "0" * 64, "a_filing": "t", "a_approval": "t", "b_evidence": "t",
-           "notice": 1}
+           "notice": 1, "cred": "c"}
 
 
 @pytest.mark.parametrize("username", USERS)

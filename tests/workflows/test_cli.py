@@ -53,9 +53,9 @@ def test_readme_example_advances_a_case(cli):
 
 
 def test_users_add_and_holidays_import(cli, tmp_path):
-    cli("users", "add", "officer9", "--name", "新人", "--unit", "social", "--role", "officer", "--password", "pw")
-    assert "unknown roles: king" in cli("users", "add", "x", "--name", "某", "--unit", "social", "--role", "king",
-                                        "--password", "pw", ok=False).output
+    cli("users", "add", "officer9", "--name", "新人", "--unit", "social", "--role", "officer", "--password", "pass-1234")
+    assert "roles: 没有这些角色：king" in cli("users", "add", "x", "--name", "某", "--unit", "social", "--role", "king",
+                                             "--password", "pass-1234", ok=False).output
     csv = tmp_path / "h.csv"
     csv.write_text("date,kind,name\n2027-01-01,holiday,元旦\n2027-02-06,workday,春节调休\n", encoding="utf-8")
     assert "imported 2 days" in cli("holidays", "import", csv).output
@@ -107,3 +107,21 @@ def test_the_refusals_of_the_engine_reach_the_command_line(cli):
     assert "王五不能发起“测试审批”：只有执法人员可以发起" in refused and "Traceback" not in refused
     expired = cli("start", "approval", "--user", "zhao", ok=False).output
     assert "没有当日有效的行政执法证件" in expired
+
+
+def test_administration_from_the_command_line(cli):
+    cli("deploy", APPROVAL)
+    assert "issued JZ7001" in cli("credentials", "issue", "wang", "JZ7001", "--area", "新市区",
+                                  "--from", "2026-01-01", "--to", "2028-12-31").output
+    cli("users", "roles", "wang", "--role", "unit_head", "--role", "officer")
+    assert json.loads(cli("start", "approval", "--user", "wang", "--data", '{"party_name": "某协会"}', "--json").output)
+    assert "revoke: JZ7001" in cli("credentials", "revoke", "JZ7001", "--reason", "违规执法").output
+    assert "没有当日有效的行政执法证件" in cli("start", "approval", "--user", "wang", ok=False).output
+    refused = cli("settings", "deadline", "payment", "20", "days", "--basis", "", "--note", "调整", ok=False).output
+    assert "basis: 请填写法律依据" in refused
+    cli("settings", "deadline", "payment", "20", "days", "--basis", "行政处罚法第67条", "--note", "调整")
+    listed = json.loads(cli("settings", "list", "--json").output)
+    assert listed["deadlines"]["payment"][:2] == [20, "days"]
+    assert "系统至少需要一名在职的系统管理员" in cli("users", "deactivate", "admin", "--reason", "x", ok=False).output
+    bad_date = cli("users", "roles", "wang", "--role", "officer:2026-13-01:", ok=False).output
+    assert "2026-13-01" in bad_date and "Traceback" not in bad_date

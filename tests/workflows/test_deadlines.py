@@ -28,6 +28,7 @@ EXPECTED = {
     "limitation_serious": (5, "years"),
     "warning_task": (2, "working_days"),
     "warning_case": (10, "working_days"),
+    "warning_credential": (60, "days"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 from ..i18n import LANGUAGES
 
@@ -21,3 +21,15 @@ class SignInForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = HiddenField(validators=[AnyOf(list(LANGUAGES))])
     next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    """The user's own password change; the rules are the engine's."""
+
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请填写当前密码")), Length(max=200)],
+                            render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请填写新密码")), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    repeat = PasswordField(_l("再次输入新密码"), validators=[DataRequired(_l("请再次输入新密码")),
+                                                      EqualTo("password", _l("两次输入的新密码不一致"))],
+                           render_kw={"autocomplete": "new-password"})

@@ -1,7 +1,9 @@
 """Flask-Login over the domain users.
 
-The session remembers the user's id together with a fragment of the password hash, so changing a
-password ends every session and "remember me" cookie made with the old one.
+The session remembers the user's id with their session generation and a fragment of the password
+hash: signing out, a password change or reset, deactivation and a suspended or revoked credential
+bump the generation (or change the hash), which ends every session and "remember me" cookie made
+before, wherever it was copied to.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ class Staff(UserMixin):
         self.user = user
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.password_hash[-12:]}"
+        return f"{self.user.id}:{self.user.session_generation}:{self.user.password_hash[-12:]}"
 
     @property
     def is_active(self) -> bool:
@@ -33,10 +35,11 @@ class Staff(UserMixin):
 
 @login_manager.user_loader
 def load_staff(session_id: str) -> Staff | None:
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    user_id, generation, fingerprint = (session_id.split(":") + ["", ""])[:3]
+    if not user_id.isdigit() or len(user_id) > 12:
         return None
     user = db.session().get(User, int(user_id))
-    if user is None or not user.active or user.password_hash[-12:] != fingerprint:
+    if user is None or not user.active or str(user.session_generation) != generation \
+            or user.password_hash[-12:] != fingerprint:
         return None
     return Staff(user)

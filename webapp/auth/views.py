@@ -5,14 +5,17 @@ from flask import flash, make_response, redirect, render_template, request, sess
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from workflows.domain import audit
-from workflows.domain.auth import authenticate
+from workflows.core.errors import FormInvalid
+from workflows.domain.auth import authenticate, sign_out
+from workflows.domain.people import change_own_password, qualifications
+from workflows.engine.runtime import today
 
 from .. import db
 from ..i18n import COOKIE, chosen_language, localize
 from ..redirects import back, local_path
 from . import bp
-from .forms import LanguageForm, SignInForm
+from ..extensions import login_manager
+from .forms import LanguageForm, PasswordForm, SignInForm
 from .users import Staff
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -46,7 +49,7 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        audit.record(db.session(), current_user.user.username, "auth.logout", source=request.remote_addr or "")
+        sign_out(db.session(), current_user.user, source=request.remote_addr or "")
     logout_user()
     session.clear()
     flash(_("您已安全退出。"), "info")
@@ -63,3 +66,28 @@ def set_language():
     response = make_response(back())
     response.set_cookie(COOKIE, form.lang.data, max_age=LANGUAGE_COOKIE_AGE, httponly=True, samesite="Lax")
     return response
+
+
+@bp.route("/me", methods=["GET", "POST"])
+def me():
+    """The signed-in user's own page: unit, roles, credentials, qualifications; their password."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    user, session = current_user.user, db.session()
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            change_own_password(session, user, form.current.data, form.password.data)
+        except FormInvalid as exc:
+            for field, messages in exc.errors.items():
+                getattr(form, field if field in ("current", "password") else "password").errors = [localize(m) for m in messages]
+            status = 422
+        else:
+            login_user(Staff(user))  # this session carries on; every other one has ended
+            flash(_("密码已修改。其他设备上的登录已全部退出。"), "success")
+            return redirect(url_for(".me"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/me.html", form=form, today=today(),
+                           qualifications=qualifications(session, user.username)), status

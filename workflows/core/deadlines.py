@@ -59,6 +59,7 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = _rules(
     # Warning windows (预警): not legal limits, the bureau's own supervision rule.
     DeadlineRule("warning_task", 2, "working_days", "任务到期黄牌预警提前量", "本机关执法监督规定"),
     DeadlineRule("warning_case", 10, "working_days", "办案期限黄牌预警提前量", "本机关执法监督规定"),
+    DeadlineRule("warning_credential", 60, "days", "执法证件到期提醒提前量", "本机关执法证件管理规定"),
 )
 
 

@@ -2,7 +2,7 @@
 civil-affairs enforcement catalogue, the bpmn/ model set deployed, and cases at several stages."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from workflows.design import deployment
 from workflows.demo.cases import create_demo_cases
 from workflows.core.models import Matter, User
-from workflows.domain.people import add_credential, add_user, ensure_unit
+from workflows.domain import credentials
+from workflows.domain.people import add_user, ensure_unit
 from workflows.engine.runtime import today
 from workflows.core.settings import Settings
 
@@ -65,11 +66,12 @@ def load_demo(session: Session, settings: Settings, *, with_cases: bool = True) 
             ensure_unit(session, code, name)
         day = today()
         for username, name, unit, roles, valid in PEOPLE:
-            user = add_user(session, "system", username, name, unit, DEMO_PASSWORD, roles)
+            user = add_user(session, "system", username, name, unit, DEMO_PASSWORD, roles,
+                            qualification=(f"A2019{username}", date(2019, 12, 1)) if "legal_reviewer" in roles else None)
             if valid is not None:
                 start, end = (day - timedelta(days=400), day + timedelta(days=1000)) if valid else \
                     (day - timedelta(days=1500), day - timedelta(days=30))
-                add_credential(session, "system", user, f"15010{user.id:05d}", "新市区", start, end)
+                credentials.issue(session, "system", user.username, f"15010{user.id:05d}", "新市区", start, end)
         for code, name, field, basis, penalty, serious in MATTERS:
             session.add(Matter(code=code, name=name, field=field, legal_basis=basis, penalty=penalty,
                                serious=serious))

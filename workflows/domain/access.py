@@ -217,3 +217,12 @@ def may_design(user: User) -> bool:
 
 def may_administer(user: User) -> bool:
     return bool(user.role_ids & ADMINISTER)
+
+
+def check_administer(actor: User | str) -> None:
+    """Administration is for administrators; a ``str`` actor is an operator at the server's command
+    line (`sanxiang users …`), who administers by having the shell."""
+    if isinstance(actor, str):
+        return
+    if not may_administer(actor):
+        raise NotAllowed(Message("只有系统管理员可以办理"))

@@ -196,3 +196,39 @@ def _verify_chain(session: Session, chain: str, head: tuple[int, str] | None) ->
     if head != (seq, prev):
         return Break(chain, seq + 1, f"tail deleted: head says {head[0]} events, found {seq}")
     return None
+
+
+# --- browsing ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Search:
+    chain: str | None = None  # system | case | access
+    actor: str | None = None
+    action: str | None = None
+    instance_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def search(session: Session, filters: Search, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], bool]:
+    """Events matching ``filters``, newest first; and whether there are more."""
+    f, query = filters, select(AuditEvent)
+    if f.chain == "system":
+        query = query.where(AuditEvent.chain == SYSTEM)
+    elif f.chain == "case":
+        query = query.where(AuditEvent.chain.startswith(CASE_PREFIX))
+    elif f.chain == "access":
+        query = query.where(AuditEvent.chain.startswith(ACCESS_PREFIX))
+    if f.actor:
+        query = query.where(AuditEvent.actor == f.actor)
+    if f.action:
+        query = query.where(AuditEvent.action.startswith(f.action))
+    if f.instance_id is not None:
+        query = query.where(AuditEvent.instance_id == f.instance_id)
+    if f.since:
+        query = query.where(AuditEvent.created_at >= f.since)
+    if f.until:
+        query = query.where(AuditEvent.created_at < f.until)
+    page = max(1, min(page, 10_000))
+    found = list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    return found[:per_page], len(found) > per_page

@@ -45,3 +45,10 @@ def authenticate(session: Session, username: str, password: str, source: str = "
     user.failed_logins, user.locked_until = 0, None
     audit.record(session, username, "auth.login", source=source)
     return SignIn(user)
+
+
+def sign_out(session: Session, user: User, source: str = "") -> None:
+    """End every session of the user (the copied cookies of this one included) and record it."""
+    user.session_generation += 1
+    session.flush()
+    audit.record(session, user.username, "auth.logout", source=source)

@@ -19,7 +19,7 @@ from workflows.core.errors import FormInvalid, InstanceNotActive, NotFound
 from workflows.core.messages import Message
 from workflows.core.models import CaseCounter, HumanTask, Instance, User
 from workflows.core.settings import Settings
-from workflows.domain import access, audit, steps
+from workflows.domain import access, audit, policy, steps
 from workflows.domain.steps import SYSTEM_USER, CaseRun
 from workflows.engine import history, runtime, specs
 
@@ -89,11 +89,12 @@ def start(session: Session, settings: Settings, actor: User, process_id: str,
     process = check_start(session, actor, process_id)
     version = specs.current_version(session)
     workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=runtime.script_engine(session))
-    case_no = next_case_no(session, settings.number_pattern(contract.number_series(process_id)))
+    case_no = next_case_no(session, policy.number_pattern(session, settings, contract.number_series(process_id)))
     data = dict(data or {})
     first = workflow.get_next_task(state=TaskState.READY)
     first.data.update(data, **{contract.CASE_NO_KEY: case_no, contract.FILER_KEY: actor.username,
-                               contract.UNIT_KEY: actor.unit.code, contract.AGENCY_KEY: settings.agency_name})
+                               contract.UNIT_KEY: actor.unit.code,
+                               contract.AGENCY_KEY: policy.agency_name(session, settings)})
     instance = Instance(case_no=case_no, process_id=process_id, model_version=version, unit_id=actor.unit_id,
                         created_by=actor.username, state="", matter_code=data.get(contract.MATTER_KEY),
                         party_name=data.get(contract.PARTY_KEY), audit_seq=0, audit_head=audit.GENESIS)

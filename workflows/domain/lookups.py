@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core.messages import Message
-from workflows.core.models import Evidence, Matter, Role, User
+from workflows.core.models import Evidence, Matter, User, UserRole
 from workflows.core.roles import role_def
 from workflows.domain.forms import fields_of
 from workflows.engine import specs
@@ -13,13 +13,11 @@ from workflows.engine.runtime import today
 
 
 def eligible_users(session: Session, role_id: str) -> list[User]:
-    """Active users holding ``role_id`` (and a credential valid today when the role needs one)."""
-    users = session.scalars(select(User).where(User.roles.any(Role.id == role_id), User.active.is_(True))
+    """Active users holding ``role_id`` today (and a credential valid today when the role needs one)."""
+    users = session.scalars(select(User).where(User.grants.any(UserRole.role_id == role_id), User.active.is_(True))
                             .order_by(User.unit_id, User.username)).unique()
-    if not role_def(role_id).needs_credential:
-        return list(users)
-    day = today()
-    return [u for u in users if u.valid_credential(day) is not None]
+    day, needs_credential = today(), role_def(role_id).needs_credential
+    return [u for u in users if role_id in u.role_ids and (not needs_credential or u.valid_credential(day))]
 
 
 def active_matters(session: Session) -> list[Matter]:

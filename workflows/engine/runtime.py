@@ -3,6 +3,7 @@ the deadline settings and the engine clock."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -16,7 +17,7 @@ from workflows.core import clock
 from workflows.engine import specs
 from workflows.engine import serialization
 from workflows.core.deadlines import DEFAULT_DEADLINES, DeadlineRule
-from workflows.core.models import DeadlineSetting, HolidayOverride, Instance
+from workflows.core.models import DeadlineSetting, HolidayOverride, Instance, PolicySetting
 from workflows.engine.sandbox import SandboxEnvironment
 from workflows.core.workdays import TZ, WorkCalendar
 
@@ -80,12 +81,26 @@ class _LazyCalendar:
         return self._load().working_days_between(a, b)
 
 
+def session_policies(session: Session) -> dict[str, Any]:
+    """The policy settings (amounts and rates as ``Decimal``), read at most once per unit of work."""
+    def load():
+        return {row.name: Decimal(row.value) if row.kind in ("amount", "rate") else row.value
+                for row in session.scalars(select(PolicySetting))}
+    return _once_per_session(session, "policy_settings", load)
+
+
 def script_engine(session: Session) -> PythonScriptEngine:
     """The sandbox for one unit of work; settings are read on first use, most steps need none."""
     def rule(name: str) -> DeadlineRule:
         return session_rules(session)[name]
 
-    env = SandboxEnvironment(_LazyCalendar(session), rule, clock.now)
+    def policy(name: str) -> Any:
+        try:
+            return session_policies(session)[name]
+        except KeyError:
+            raise ValueError(f"unknown setting {name!r}") from None
+
+    env = SandboxEnvironment(_LazyCalendar(session), rule, clock.now, policy)
     return PythonScriptEngine(environment=env)
 
 

@@ -76,7 +76,8 @@ _GUARDS: Mapping[str, Any] = {
     "_apply_": _apply,
 }
 
-_HELPER_FUNCTIONS = ("today", "now", "add_working_days", "working_days_between", "deadline", "deadline_date")
+_HELPER_FUNCTIONS = ("today", "now", "add_working_days", "working_days_between", "deadline", "deadline_date",
+                     "setting")
 _HELPER_VALUES: Mapping[str, Any] = {"Decimal": Decimal, "date": date, "timedelta": timedelta}
 
 HELPER_NAMES: frozenset[str] = frozenset(
@@ -174,10 +175,12 @@ class SandboxEnvironment(TaskDataEnvironment):
         calendar: WorkCalendar,
         deadline_rule: Callable[[str], DeadlineRule] = DEFAULT_DEADLINES.__getitem__,
         clock: Callable[[], datetime] = _utc_now,
+        policy: Callable[[str], Any] | None = None,
     ) -> None:
         self.calendar = calendar
         self._deadline_rule = deadline_rule
         self._clock = clock
+        self._policy = policy
         helpers = {name: getattr(self, name) for name in _HELPER_FUNCTIONS}
         super().__init__({**helpers, **_HELPER_VALUES})
         self._protected = {"__builtins__": dict(SAFE_BUILTINS), **_GUARDS}
@@ -239,6 +242,12 @@ class SandboxEnvironment(TaskDataEnvironment):
     def deadline_date(self, name: str, start: date | datetime | str | None = None) -> date:
         """Return the due day of a named deadline."""
         return due_date(self._rule(name), self.now() if start is None else start, self.calendar)
+
+    def setting(self, name: str) -> Any:
+        """Return a policy setting: an amount or rate as ``Decimal``, anything else as text."""
+        if self._policy is None:
+            raise ValueError(f"unknown setting {name!r}")
+        return self._policy(name)
 
     def _rule(self, name: str) -> DeadlineRule:
         try:

@@ -27,7 +27,22 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('review_result', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('closed_at', workflows.core.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_instance_created', ['created_at'], unique=False)
+        # A unit's cases newest first, without reading and sorting the unit's whole history: all of
+        # them, or those of one status (without created_at in the latter, SQLite took the former
+        # for a unit's running cases and walked the unit's history to find them).
+        batch_op.create_index('ix_instance_unit_created', ['unit_id', 'created_at'], unique=False)
+        batch_op.drop_index('ix_instance_unit_status')
+        batch_op.create_index('ix_instance_unit_status', ['unit_id', 'status', 'created_at'], unique=False)
+        # Open cases' model version and handling limit read from the index, not from the case rows
+        # (on SQLite behind the serialized state, in its overflow pages).
+        batch_op.drop_index('ix_instance_status')
+        batch_op.create_index('ix_instance_status', ['status', 'model_version', 'decision_due', 'decided_on'],
+                              unique=False)
         batch_op.create_index('ix_instance_closed', ['closed_at'], unique=False)
+        batch_op.create_index('ix_instance_decided', ['decided_on'], unique=False)
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.create_index('ix_human_task_completed', ['completed_at'], unique=False)
+        batch_op.create_index('ix_human_task_spec_created', ['spec_id', 'created_at'], unique=False)
     op.execute("UPDATE instance SET closed_at = updated_at WHERE status IN ('completed', 'terminated')")
     op.create_table('supervision_notice',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -48,8 +63,17 @@ def downgrade() -> None:
     with op.batch_alter_table('supervision_notice', schema=None) as batch_op:
         batch_op.drop_index('ix_supervision_open')
     op.drop_table('supervision_notice')
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_index('ix_human_task_spec_created')
+        batch_op.drop_index('ix_human_task_completed')
     with op.batch_alter_table('instance', schema=None) as batch_op:
+        batch_op.drop_index('ix_instance_decided')
         batch_op.drop_index('ix_instance_closed')
+        batch_op.drop_index('ix_instance_status')
+        batch_op.create_index('ix_instance_status', ['status'], unique=False)
+        batch_op.drop_index('ix_instance_unit_status')
+        batch_op.create_index('ix_instance_unit_status', ['unit_id', 'status'], unique=False)
+        batch_op.drop_index('ix_instance_unit_created')
         batch_op.drop_index('ix_instance_created')
         for column in ('closed_at', 'review_result', 'confiscation_amount', 'fine_amount', 'penalty_type',
                        'decision_kind', 'decided_on', 'decision_due', 'filed_on'):
