@@ -131,5 +131,21 @@ def test_holidays_imported_cover_a_year_and_bad_files_change_nothing(db):
     days = {d.day: d for d in year.days}
     assert year.covered and not days[date(2027, 1, 1)].working and days[date(2027, 2, 6)].working
     assert days[date(2027, 1, 1)].source == "override"
+    assert days[date(2027, 1, 4)].working and days[date(2027, 1, 4)].source == "weekday"  # the rest: Monday to Friday
+    with pytest.raises(FormInvalid, match="line 2"):
+        holidays.import_csv(db, admin, "date,kind,name\n2027-05-01,party,劳动节\n")
+    assert days == {d.day: d for d in holidays.year(db, 2027).days}
     with pytest.raises(FormInvalid, match="请选择"):
         holidays.set_day(db, admin, date(2027, 5, 1), "party", "")
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"number": "JZ0002"}, "number", "证件编号JZ0002已存在"),
+    ({"valid_to": date(2025, 12, 31)}, "valid_to", "有效期结束日期不能早于开始日期"),
+    ({"area": " "}, "area", "请填写执法区域"),
+])
+def test_bad_credentials_are_refused_and_none_is_issued(db, change, field, message):
+    fields = {"number": "JZ7001", "area": "新市区", "valid_from": date(2026, 1, 1), "valid_to": date(2028, 12, 31)} | change
+    with pytest.raises(FormInvalid) as refused:
+        credentials.issue(db, get_user(db, "admin"), "wang", **fields)
+    assert message in refused.value.errors[field][0] and not get_user(db, "wang").credentials
