@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= $(SANXIANG_TEST_DATABASE_URL)
 
-.PHONY: run test install install-dev test-sqlite test-postgres bench clean
+.PHONY: run test install install-dev test-sqlite test-postgres bench studio studio-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ bench: install-dev
 	$(BIN)/python -m bench.monitor
 	$(BIN)/python -m bench.http_load
 	@if [ -n "$(PG_TEST_URL)" ]; then $(BIN)/python -m bench.timers --url $(PG_TEST_URL); fi
+
+# The studio's modeler bundle (bpmn-js, properties panel, dmn-js): sources and lockfile in
+# webapp/static/studio-src, output committed under webapp/static/vendor/studio. Node.js is needed
+# only to rebuild it, never to run the app.
+studio:
+	cd webapp/static/studio-src && npm ci --no-audit --no-fund && node build.mjs
+
+studio-check:
+	sh webapp/static/studio-src/check.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output

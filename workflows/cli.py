@@ -115,12 +115,13 @@ def layout(files):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--note", "-m", default="", help="Why: kept with the version and in the audit chain.")
 @handle_errors
-def deploy(paths):
+def deploy(paths, note):
     """Validate and deploy BPMN/DMN files as the next model-set version."""
     settings = load_settings()
     with session_scope(settings) as session:
-        result = deployment.deploy(session, deployment.read_model_files(list(paths)), _actor())
+        result = deployment.deploy(session, deployment.read_model_files(list(paths)), _actor(), note)
     if result.is_new:
         click.echo(f"deployed model set version {result.version}: {', '.join(result.changed)}")
     else:

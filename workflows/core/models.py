@@ -225,6 +225,7 @@ class ModelSet(Base):
     version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     deployed_by: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(Text, default="")  # why this version: the designer's change note
     files: Mapped[list[ModelFile]] = relationship(lazy="selectin", order_by="ModelFile.filename")
 
 
@@ -233,6 +234,21 @@ class ModelFile(Base):
     version: Mapped[int] = mapped_column(ForeignKey("model_set.version"), primary_key=True)
     filename: Mapped[str] = mapped_column(String(200), primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("model_blob.sha256"))
+
+
+class ModelDraft(Base):
+    """A designer's unsaved-to-production edit of one model file: one per file and author, replaced
+    on each save, gone when deployed or discarded. Running cases never read it."""
+
+    __tablename__ = "model_draft"
+    __table_args__ = (UniqueConstraint("filename", "author"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(60))
+    parent_version: Mapped[int | None] = mapped_column(Integer)  # the deployed version it started from
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class CaseCounter(Base):

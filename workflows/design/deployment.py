@@ -10,11 +10,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflows.domain import audit
 from workflows.engine import specs
-from workflows.core.errors import ValidationFailed
+from workflows.core.errors import Conflict, ValidationFailed
+from workflows.core.messages import Message
 from workflows.core.models import ModelBlob, ModelFile, ModelSet
 from workflows.design.validation import validate
 
@@ -45,8 +47,11 @@ class Deployment:
         return bool(self.changed)
 
 
-def deploy(session: Session, files: dict[str, bytes], actor: str) -> Deployment:
-    """Validate the set the files would make and store it as the next version (or do nothing)."""
+def deploy(session: Session, files: dict[str, bytes], actor: str, note: str = "") -> Deployment:
+    """Validate the set the files would make and store it as the next version (or do nothing).
+
+    Two deployments racing each other both aim at the same next version number: the second to
+    commit fails on the version's primary key and stores nothing."""
     if not files:
         raise ValidationFailed(["no .bpmn or .dmn files given"])
     version = specs.current_version(session)
@@ -59,14 +64,17 @@ def deploy(session: Session, files: dict[str, bytes], actor: str) -> Deployment:
     problems = validate(merged)
     if problems:
         raise ValidationFailed(problems)
-    new = ModelSet(version=(version or 0) + 1, deployed_by=actor)
+    new = ModelSet(version=(version or 0) + 1, deployed_by=actor, note=note.strip())
     session.add(new)
     for name in sorted(merged):
         digest = sha256(merged[name])
         if session.get(ModelBlob, digest) is None:
             session.add(ModelBlob(sha256=digest, content=merged[name]))
         session.add(ModelFile(version=new.version, filename=name, sha256=digest))
-    session.flush()
-    audit.record(session, actor, "model.deploy", version=new.version, changed=list(changed),
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(Message("另一次部署刚刚生成了版本%(version)s，请重新核对后再部署", version=new.version)) from None
+    audit.record(session, actor, "model.deploy", version=new.version, changed=list(changed), note=note.strip(),
                  files={n: sha256(c) for n, c in sorted(merged.items())})
     return Deployment(new.version, changed)

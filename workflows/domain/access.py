@@ -215,6 +215,15 @@ def may_design(user: User) -> bool:
     return bool(user.role_ids & DESIGN)
 
 
+def check_design(actor: User | str) -> None:
+    """Model drafts, deployments and case migrations are for designers and administrators; a ``str``
+    actor is an operator at the server's command line."""
+    if isinstance(actor, str):
+        return
+    if not may_design(actor):
+        raise NotAllowed(Message("只有流程设计人员或系统管理员可以办理"))
+
+
 def may_administer(user: User) -> bool:
     return bool(user.role_ids & ADMINISTER)
 
