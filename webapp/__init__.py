@@ -11,7 +11,7 @@ from flask_login import current_user
 from workflows.core import clock
 from workflows.engine.runtime import today
 from workflows.domain import alerts, credentials
-from workflows.domain.access import may_administer, may_monitor
+from workflows.domain.access import may_administer, may_design, may_monitor
 from workflows.domain.cases import may_start
 from workflows.domain.inbox import open_count as count_open_tasks
 from workflows.core.settings import load_settings
@@ -72,9 +72,10 @@ def _register_blueprints(app: Flask) -> None:
     from .cases import bp as cases
     from .inbox import bp as inbox
     from .monitor import bp as monitor
+    from .studio import bp as studio
     from .tasks import bp as tasks
 
-    for blueprint in (auth, inbox, tasks, cases, monitor, admin):
+    for blueprint in (auth, inbox, tasks, cases, monitor, admin, studio):
         app.register_blueprint(blueprint)
 
 
@@ -103,7 +104,8 @@ def _layout() -> dict:
         return g.expiring
 
     return {"me": user, "open_count": open_count, "nav_start_case": nav_start_case,
-            "nav_monitor": may_monitor(user), "nav_admin": may_administer(user), "expiring_credentials": expiring}
+            "nav_monitor": may_monitor(user), "nav_admin": may_administer(user),
+            "nav_studio": may_design(user), "expiring_credentials": expiring}
 
 
 PASSWORD_FREE = frozenset({"auth.me", "auth.logout", "auth.set_language", "static", "health"})

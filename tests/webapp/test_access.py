@@ -11,11 +11,12 @@ from workflows.cli import main
 from workflows.core.db import session_scope
 from workflows.core.errors import CredentialRequired, FormInvalid, NotAllowed, NotFound
 from workflows.core.models import Instance
+from workflows.design import studio
 from workflows.domain import casefile, cases, records, supervision, tasks
 from workflows.domain.people import get_user
 
 from .conftest import FILING, Auth, complete, csrf_token, start_case
-from .support import PROCESS, tiny_png
+from .support import PROCESS, WEB_BPMN, tiny_png
 
 USERS = ["anonymous", "officer1", "officer2", "officer3", "officer4", "head", "reviewer", "director", "office",
          "designer", "manager", "admin"]
@@ -99,6 +100,18 @@ TABLE = [
     ("GET", "/admin/audit",                                    302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
     ("GET", "/admin/audit.json",                               302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
     ("POST", "/admin/audit/verify",                            302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200),
+    # the studio: designers and administrators; the editor's JSON calls refuse a post without a model
+    ("GET", "/studio/",                                        302, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 200),
+    ("GET", "/studio/files/web_case.bpmn",                     302, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 200),
+    ("GET", "/studio/files/web_case.bpmn/source",              302, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 200),
+    ("GET", "/studio/files/web_case.bpmn/history",             302, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 200),
+    ("GET", "/studio/files/none.bpmn/history",                 302, 403, 403, 403, 403, 403, 403, 403, 403, 404, 403, 404),
+    ("POST", "/studio/files/web_case.bpmn/draft",              302, 403, 403, 403, 403, 403, 403, 403, 403, 422, 403, 422),
+    ("POST", "/studio/files/web_case.bpmn/validate",           302, 403, 403, 403, 403, 403, 403, 403, 403, 422, 403, 422),
+    ("POST", "/studio/files/web_case.bpmn/preview",            302, 403, 403, 403, 403, 403, 403, 403, 403, 422, 403, 422),
+    ("POST", "/studio/upload",                                 302, 403, 403, 403, 403, 403, 403, 403, 403, 302, 403, 302),
+    ("POST", "/studio/drafts/{draft}/discard",                 302, 403, 403, 403, 403, 403, 403, 403, 403, 302, 403, 302),
+    ("POST", "/studio/deploy",                                 302, 403, 403, 403, 403, 403, 403, 403, 403, 302, 403, 302),
     ("POST", "/cases/new",                                     302, 302, 302, 403, 302, 403, 403, 403, 403, 403, 403, 403),
     ("POST", "/language",                                      302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
     ("POST", "/login",                                         422, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
@@ -134,6 +147,8 @@ BODIES = {
     "/admin/holidays/import": lambda: {"file": (io.BytesIO("date,kind,name\n2027-01-01,holiday,元旦\n".encode()), "h.csv")},
     "/admin/holidays/day": lambda: {"day": "2027-02-06", "kind": "workday", "name": "春节调休"},
     "/login": lambda: {"username": "officer1", "password": "wrong"},
+    "/studio/upload": lambda: {"file": (io.BytesIO((WEB_BPMN / "web_case.bpmn").read_bytes()), "web_case.bpmn")},
+    "/studio/deploy": lambda: {"note": "未选草稿"},
 }
 
 
@@ -149,8 +164,11 @@ def build_state(settings) -> dict[str, str]:
                                           "photo.png", "officer1", session.get(Instance, a.instance_id))
         notice = supervision.send(session, get_user(session, "manager"), b.instance_id, "请尽快调查取证。")
         credential = get_user(session, "officer2").credentials[0].number
+        draft = studio.save_draft(session, get_user(session, "designer"), "web_case.bpmn",
+                                  (WEB_BPMN / "web_case.bpmn").read_bytes(), 1)
     return {"a": str(a.instance_id), "a_filing": a.task_id, "a_approval": a_approval, "b_evidence": b_evidence,
-            "sha": evidence.sha256, "missing": "0" * 64, "notice": str(notice.id), "cred": credential}
+            "sha": evidence.sha256, "missing": "0" * 64, "notice": str(notice.id), "cred": credential,
+            "draft": str(draft.id)}
 
 
 def test_the_table_names_every_route(app):
@@ -162,7 +180,7 @@ def test_the_table_names_every_route(app):
 
 
 EXAMPLE = {"a": 1, "sha": "a" * 64, "missing": "0" * 64, "a_filing": "t", "a_approval": "t", "b_evidence": "t",
-           "notice": 1, "cred": "c"}
+           "notice": 1, "cred": "c", "draft": 1}
 
 
 @pytest.mark.parametrize("username", USERS)

@@ -66,15 +66,16 @@ def deploy(session: Session, files: dict[str, bytes], actor: str, note: str = ""
         raise ValidationFailed(problems)
     new = ModelSet(version=(version or 0) + 1, deployed_by=actor, note=note.strip())
     session.add(new)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(Message("另一次部署刚刚生成了版本%(version)s，请重新核对后再部署", version=new.version)) from None
     for name in sorted(merged):
         digest = sha256(merged[name])
         if session.get(ModelBlob, digest) is None:
             session.add(ModelBlob(sha256=digest, content=merged[name]))
         session.add(ModelFile(version=new.version, filename=name, sha256=digest))
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(Message("另一次部署刚刚生成了版本%(version)s，请重新核对后再部署", version=new.version)) from None
+    session.flush()
     audit.record(session, actor, "model.deploy", version=new.version, changed=list(changed), note=note.strip(),
                  files={n: sha256(c) for n, c in sorted(merged.items())})
     return Deployment(new.version, changed)

@@ -1,0 +1,204 @@
+"""Studio pages and the editor's JSON calls; each calls one operation of ``workflows.design``, which
+checks that the actor designs."""
+from __future__ import annotations
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from workflows.core.errors import Conflict, FormInvalid, NotFound, ValidationFailed
+from workflows.core.models import HumanTask
+from workflows.domain import access
+from workflows.domain.tasks import TaskSheet
+from workflows.design import studio
+
+from .. import db
+from ..access import staff
+from ..i18n import localize
+from ..tasks.forms import task_form
+from . import bp
+
+XML_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml"}
+
+
+def _designer():
+    user = staff()
+    access.check_design(user)
+    return user, db.session()
+
+
+def _errors(exc: FormInvalid) -> dict[str, list[str]]:
+    return {field: [localize(m) for m in messages] for field, messages in exc.errors.items()}
+
+
+def _problems(problems) -> list[dict]:
+    return [{"file": p.file, "element": p.element, "line": p.line, "message": localize(p.message)} for p in problems]
+
+
+def _posted_xml() -> bytes:
+    body = request.get_json(silent=True) or {}
+    xml = body.get("xml")
+    if not isinstance(xml, str):
+        raise FormInvalid({"xml": [_("没有收到模型内容")]})
+    return xml.encode("utf-8")
+
+
+def _json_refusal(exc: Exception):
+    """An engine refusal of an editor call, as JSON the page shows beside the diagram."""
+    db.discard()
+    if isinstance(exc, FormInvalid):
+        return jsonify(errors=_errors(exc)), 422
+    if isinstance(exc, ValidationFailed):
+        return jsonify(problems=_problems(exc.problems)), 422
+    return jsonify(errors={"": [localize(exc.args[0])]}), 409 if isinstance(exc, Conflict) else 404
+
+
+# --- the index -----------------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    user, session = _designer()
+    return render_template("studio/index.html", files=studio.catalogue(session, user),
+                           drafts=studio.drafts_of(session))
+
+
+@bp.post("/upload")
+def upload():
+    user, session = _designer()
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        flash(_("请选择要上传的 .bpmn 或 .dmn 文件。"), "danger")
+        return redirect(url_for(".index"))
+    data = sent.stream.read(studio.MAX_MODEL_BYTES + 1)
+    try:
+        saved = studio.upload(session, user, sent.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1], data)
+    except FormInvalid as exc:
+        db.discard()
+        for messages in _errors(exc).values():
+            for message in messages:
+                flash(message, "danger")
+        return redirect(url_for(".index"))
+    flash(_("已上传为您的草稿：%(name)s。", name=saved.filename), "success")
+    return redirect(url_for(".edit", filename=saved.filename))
+
+
+@bp.post("/drafts/<int:draft_id>/discard")
+def discard(draft_id: int):
+    user, session = _designer()
+    studio.discard_draft(session, user, draft_id)
+    flash(_("草稿已放弃。"), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/deploy")
+def deploy():
+    user, session = _designer()
+    ids = [int(i) for i in request.form.getlist("draft") if i.isdigit() and len(i) < 10]
+    try:
+        result = studio.deploy_drafts(session, user, ids, request.form.get("note", ""))
+    except (FormInvalid, ValidationFailed, Conflict) as exc:
+        db.discard()
+        if isinstance(exc, FormInvalid):
+            for messages in _errors(exc).values():
+                for message in messages:
+                    flash(message, "danger")
+        elif isinstance(exc, ValidationFailed):
+            flash(_("校验未通过，没有部署：%(n)s个问题。请在编辑器中校验并修正。", n=len(exc.problems)), "danger")
+            for problem in exc.problems[:10]:
+                flash(str(problem), "danger")
+        else:
+            flash(localize(exc.args[0]), "danger")
+        return redirect(url_for(".index"))
+    flash(_("已部署为版本%(version)s：%(files)s。新立案件使用新版本；在办案件仍用原版本，可在“迁移”中迁移。",
+            version=result.version, files="、".join(result.changed)), "success")
+    return redirect(url_for(".index"))
+
+
+# --- one file: editor, source, history ---------------------------------------------------------
+
+@bp.get("/files/<filename>")
+def edit(filename: str):
+    """The editor: the user's own draft if they have one (or the draft asked for), else the deployed file."""
+    user, session = _designer()
+    chosen = request.args.get("draft", type=int)
+    draft = studio.draft(session, user, chosen) if chosen else studio.own_draft(session, user, filename)
+    if draft is not None and draft.filename != filename:
+        raise NotFound("draft of another file")
+    revisions = studio.history(session, user, filename) if draft is None else []
+    parent_version = draft.parent_version if draft else revisions[0].version
+    where = {"draft": draft.id} if draft else {"version": parent_version}
+    return render_template("studio/editor.html", filename=filename, draft=draft, parent_version=parent_version,
+                           source=url_for(".source", filename=filename, **where),
+                           download=url_for(".source", filename=filename, download=1, **where),
+                           kind="dmn" if filename.endswith(".dmn") else "bpmn")
+
+
+@bp.get("/files/<filename>/source")
+def source(filename: str):
+    """The file's XML: a draft's, a version's, or the current one; ``download=1`` to save it."""
+    user, session = _designer()
+    draft_id = request.args.get("draft", type=int)
+    if draft_id:
+        draft = studio.draft(session, user, draft_id)
+        if draft.filename != filename:
+            raise NotFound("draft of another file")
+        data = draft.content
+    else:
+        data = studio.content(session, filename, request.args.get("version", type=int))
+    headers = {"Cache-Control": "private, no-store"}
+    if request.args.get("download"):
+        version = request.args.get("version", "draft" if draft_id else "current")
+        stem, _dot, suffix = filename.rpartition(".")
+        headers["Content-Disposition"] = f'attachment; filename="{stem}.v{version}.{suffix}"'
+    return Response(data, mimetype="application/xml", headers=headers)
+
+
+@bp.get("/files/<filename>/history")
+def history(filename: str):
+    user, session = _designer()
+    return render_template("studio/history.html", filename=filename, revisions=studio.history(session, user, filename))
+
+
+# --- the editor's calls (JSON) -------------------------------------------------------------------
+
+@bp.post("/files/<filename>/draft")
+def save(filename: str):
+    user, session = _designer()
+    body = request.get_json(silent=True) or {}
+    parent = body.get("parent_version")
+    try:
+        draft = studio.save_draft(session, user, filename, _posted_xml(),
+                                  parent if isinstance(parent, int) and parent > 0 else None)
+    except (FormInvalid, NotFound) as exc:
+        return _json_refusal(exc)
+    return jsonify(id=draft.id, sha256=draft.sha256, saved_at=draft.saved_at.isoformat(),
+                   message=_("草稿已保存（SHA-256 %(sha)s…），运行中的案件不受影响。", sha=draft.sha256[:12]))
+
+
+@bp.post("/files/<filename>/validate")
+def validate(filename: str):
+    user, session = _designer()
+    try:
+        found = studio.problems(session, user, filename, _posted_xml())
+    except FormInvalid as exc:
+        return _json_refusal(exc)
+    return jsonify(problems=_problems(found))
+
+
+@bp.post("/files/<filename>/preview")
+def preview(filename: str):
+    """The selected user task's form exactly as staff will see it, from the editor's XML."""
+    user, session = _designer()
+    body = request.get_json(silent=True) or {}
+    try:
+        data = _posted_xml()
+        studio.check_model_file(filename, data)
+        shown = studio.preview(session, user, studio.with_changes(session, {filename: data}),
+                               str(body.get("element", ""))[:200])
+    except (FormInvalid, ValidationFailed) as exc:
+        return _json_refusal(exc)
+    sheet = TaskSheet(row=HumanTask(task_id="preview", name=shown.name, spec_id=shown.element, state="ready"),
+                      fields=shown.fields, instructions=shown.instructions,
+                      values={f.id: f.default for f in shown.fields}, draft=None, people=shown.people,
+                      matter_choices=shown.matter_choices, evidence={}, names={}, matter_names={}, refusal=None)
+    return jsonify(html=render_template("studio/_preview.html", sheet=sheet, form=task_form(sheet),
+                                        max_bytes=db.settings().evidence_max_bytes))
