@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from workflows.domain import casefile, cases, credentials, inbox, integrity, people, policy, records, tasks
 from workflows.domain import holidays as holiday_admin
 from workflows.design import deployment
+from workflows.design import migration
 from workflows.bootstrap import init_database
 from workflows.core.db import session_scope
 from workflows.demo import load_demo
@@ -554,3 +555,79 @@ def _gunicorn_app(create_app, options: dict):
             return create_app()
 
     return Application()
+
+
+def _case_id(session, ref: str) -> int:
+    """A case named by its number or its id."""
+    found = session.scalar(select(Instance.id).where(Instance.case_no == ref))
+    if found is None and ref.isdigit():
+        found = session.scalar(select(Instance.id).where(Instance.id == int(ref)))
+    if found is None:
+        raise NotFound(f"case {ref} does not exist")
+    return found
+
+
+def _changes_of(checks) -> list[dict]:
+    """What changed, once per (process, from version, to version) among the checked cases."""
+    seen = {}
+    for c in checks:
+        seen.setdefault((c.process_id, c.from_version, c.to_version), c.changes)
+    return [{"process": process, "from_version": old, "to_version": new, "elements": [e.as_dict() for e in changes]}
+            for (process, old, new), changes in seen.items() if old != new]
+
+
+def _changes_text(changes: list[dict]) -> str:
+    return "".join(f"version {g['from_version']} → {g['to_version']} of {g['process']}:\n"
+                   + "".join(f"  {e['summary']}\n" for e in g["elements"]) for g in changes)
+
+
+@main.command("migrate")
+@click.option("--check", "only_check", is_flag=True, help="Only say which cases can move, and why the others cannot.")
+@click.option("--case", "case_refs", multiple=True,
+              help="Case number or id (repeatable); default: every running or suspended case on an older version.")
+@click.option("--to", "to_version", type=int, help="Model-set version to move to (default: the current one).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def migrate_cmd(only_check, case_refs, to_version, as_json):
+    """Move running cases to a newer model-set version, each in its own transaction (exit 1 if one
+    cannot move, 5 if one changed meanwhile)."""
+    actor = _actor()
+    with _unit_of_work() as session:
+        if case_refs:
+            checks = [migration.check(session, actor, _case_id(session, ref), to_version) for ref in case_refs]
+        else:
+            checks = migration.check_all(session, actor, to_version)
+    results = []
+    for check in checks:
+        outcome, reasons = ("movable" if check.can_migrate else "refused"), [str(r) for r in check.reasons]
+        if not only_check and check.can_migrate:
+            try:
+                with _unit_of_work() as session:
+                    migration.migrate(session, actor, check.instance_id, check.case_version, check.to_version)
+                outcome = "migrated"
+            except Conflict as exc:
+                outcome, reasons = "conflict", [str(exc)]
+            except EngineError as exc:
+                outcome = "refused"
+                reasons = [str(r) for r in exc.check.reasons] if getattr(exc, "check", None) else [str(exc)]
+        results.append(check.as_dict() | {"result": outcome, "reasons": reasons})
+    changes = _changes_of(checks)
+    if as_json:
+        click.echo(json.dumps({"cases": results, "changes": changes}, ensure_ascii=False, indent=2))
+    else:
+        if only_check and changes:
+            click.echo(_changes_text(changes), nl=False)
+        words = {"movable": "can move", "migrated": "migrated", "refused": "cannot move" if only_check else "refused",
+                 "conflict": "changed meanwhile"}
+        for r in results:
+            line = (f"{words[r['result']]} {r['case_no']} (id {r['id']}): "
+                    f"version {r['from_version']} → {r['to_version']}")
+            problem = r["result"] in ("refused", "conflict")
+            click.echo(line + "".join(f"\n    {reason}" for reason in r["reasons"] if problem), err=problem)
+        if not results:
+            click.echo("no case to migrate: every running or suspended case is on the version asked for")
+    outcomes = {r["result"] for r in results}
+    if "conflict" in outcomes:
+        sys.exit(EXIT_CONFLICT)
+    if "refused" in outcomes:
+        sys.exit(EXIT_INVALID)

@@ -7,12 +7,12 @@ import io
 from sqlalchemy import func, select
 
 from workflows.core.db import session_scope
-from workflows.core.models import ModelDraft
-from workflows.design import studio
+from workflows.core.models import Instance, ModelDraft
+from workflows.design import deployment, studio
 from workflows.engine import specs
 
-from .conftest import csrf_token, post
-from .support import WEB_BPMN
+from .conftest import FILING, csrf_token, post, start_case
+from .support import PROCESS, WEB_BPMN
 
 WEB_CASE = (WEB_BPMN / "web_case.bpmn").read_text(encoding="utf-8")
 FILE = "web_case.bpmn"
@@ -87,3 +87,43 @@ def test_only_designers_and_administrators_reach_the_studio(client, auth):
     auth.login("officer1")
     assert client.get("/studio/").status_code == 403
     assert _json(client, f"/studio/files/{FILE}/draft", {"xml": WEB_CASE}).status_code == 403
+
+
+def test_a_dry_run_shows_the_path_and_stops_at_a_bad_value(client, auth, app_settings):
+    auth.login("designer")
+    scenario = {"data": {"matter_code": "MZ-CF-0001", "party_name": "某协会"},
+                "steps": [{"task": "file_case", "data": FILING}, {"task": "approve_filing", "data": {"approved": "yes"}}]}
+    run = _json(client, f"/studio/files/{FILE}/dryrun", {"xml": WEB_CASE, "process": PROCESS, "scenario": scenario})
+    result = run.get_json()
+    assert result["status"] == "waiting" and result["waiting"] == ["gather_evidence"]
+    assert {"file_case", "approve_filing"} <= set(result["paths"][PROCESS]["done"])
+    scenario["steps"][1]["data"] = {"approved": "perhaps"}
+    failed = _json(client, f"/studio/files/{FILE}/dryrun",
+                   {"xml": WEB_CASE, "process": PROCESS, "scenario": scenario}).get_json()
+    assert failed["status"] == "failed" and failed["error"]["fields"]["approved"]
+    with session_scope(app_settings, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Instance)) == 0  # nothing was stored
+
+
+def test_the_diff_names_what_the_editor_changed(client, auth):
+    auth.login("designer")
+    relabelled = WEB_CASE.replace('name="立案审批"', 'name="负责人立案审批"')
+    found = _json(client, f"/studio/files/{FILE}/diff", {"xml": relabelled}).get_json()
+    assert [(e["id"], e["status"]) for e in found["elements"]] == [("approve_filing", "changed")]
+
+
+def test_cases_on_the_old_version_are_checked_and_migrated(client, auth, app_settings):
+    case = start_case(app_settings)  # waits at the filing form on version 1
+    with session_scope(app_settings) as session:
+        deployment.deploy(session, {FILE: WEB_CASE.replace('name="立案审批"', 'name="负责人立案审批"').encode()},
+                          "designer", "审批改名")
+    auth.login("designer")
+    page = client.get("/studio/migrations").get_data(as_text=True)
+    assert "可以迁移" in page and f'value="{case.instance_id}:' in page
+    seen = page.split(f'value="{case.instance_id}:')[1].split('"')[0]
+    done = post(client, "/studio/migrations", {"case": f"{case.instance_id}:{seen}"})
+    assert "已迁移1件案件" in client.get(done.headers["Location"]).get_data(as_text=True)
+    again = post(client, "/studio/migrations", {"case": f"{case.instance_id}:{seen}"})  # the page was stale
+    assert "已被他人同时修改" in client.get(again.headers["Location"]).get_data(as_text=True)
+    with session_scope(app_settings, write=False) as session:
+        assert session.get(Instance, case.instance_id).model_version == 2

@@ -2,14 +2,19 @@
 checks that the actor designs."""
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
+from typing import Any
+
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from workflows.core.errors import Conflict, FormInvalid, NotFound, ValidationFailed
+from workflows.core.errors import Conflict, FormInvalid, InstanceNotActive, NotFound, ValidationFailed
+from workflows.core.messages import Message
 from workflows.core.models import HumanTask
 from workflows.domain import access
 from workflows.domain.tasks import TaskSheet
-from workflows.design import studio
+from workflows.design import migration, studio
+from workflows.engine import specs
 
 from .. import db
 from ..access import staff
@@ -32,6 +37,19 @@ def _errors(exc: FormInvalid) -> dict[str, list[str]]:
 
 def _problems(problems) -> list[dict]:
     return [{"file": p.file, "element": p.element, "line": p.line, "message": localize(p.message)} for p in problems]
+
+
+def _plain(value: Any) -> Any:
+    """A result of the engine as JSON, its messages in the reader's language."""
+    if isinstance(value, Message):
+        return localize(value)
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _posted_xml() -> bytes:
@@ -127,6 +145,7 @@ def edit(filename: str):
     parent_version = draft.parent_version if draft else revisions[0].version
     where = {"draft": draft.id} if draft else {"version": parent_version}
     return render_template("studio/editor.html", filename=filename, draft=draft, parent_version=parent_version,
+                           scenarios=studio.scenarios(user) if filename.endswith(".bpmn") else {},
                            source=url_for(".source", filename=filename, **where),
                            download=url_for(".source", filename=filename, download=1, **where),
                            kind="dmn" if filename.endswith(".dmn") else "bpmn")
@@ -154,8 +173,14 @@ def source(filename: str):
 
 @bp.get("/files/<filename>/history")
 def history(filename: str):
+    """The versions of a file; with ``a`` and ``b``, what changed between those two versions."""
     user, session = _designer()
-    return render_template("studio/history.html", filename=filename, revisions=studio.history(session, user, filename))
+    revisions = studio.history(session, user, filename)
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    known = {r.version for r in revisions}
+    compared = studio.compare(session, user, filename, a, b) if a in known and b in known else None
+    return render_template("studio/history.html", filename=filename, revisions=revisions, compared=compared,
+                           a=a, b=b)
 
 
 # --- the editor's calls (JSON) -------------------------------------------------------------------
@@ -202,3 +227,66 @@ def preview(filename: str):
                       matter_choices=shown.matter_choices, evidence={}, names={}, matter_names={}, refusal=None)
     return jsonify(html=render_template("studio/_preview.html", sheet=sheet, form=task_form(sheet),
                                         max_bytes=db.settings().evidence_max_bytes))
+
+
+@bp.post("/files/<filename>/diff")
+def compare(filename: str):
+    """What the editor's XML changes against the deployed file, element by element."""
+    user, session = _designer()
+    try:
+        data = _posted_xml()
+        studio.check_model_file(filename, data)
+        found = studio.compare(session, user, filename, None, data)
+    except (FormInvalid, NotFound) as exc:
+        return _json_refusal(exc)
+    return jsonify(_plain(found))
+
+
+@bp.post("/files/<filename>/dryrun")
+def dry_run(filename: str):
+    """Run a scenario on the set with the editor's XML in it, in memory."""
+    user, session = _designer()
+    body = request.get_json(silent=True) or {}
+    try:
+        data = _posted_xml()
+        studio.check_model_file(filename, data)
+        result = studio.dry_run(session, user, studio.with_changes(session, {filename: data}),
+                                str(body.get("process", ""))[:200], body.get("scenario"))
+    except (FormInvalid, ValidationFailed, NotFound) as exc:
+        return _json_refusal(exc)
+    finally:
+        db.discard()  # a dry run stores nothing, whatever it touched
+    return jsonify(_plain(result))
+
+
+# --- migrating running cases ---------------------------------------------------------------------
+
+@bp.get("/migrations")
+def migrations():
+    """Every open case on an older version: whether it can move to the current one, and why not."""
+    user, session = _designer()
+    return render_template("studio/migrations.html", checks=migration.check_all(session, user),
+                           version=specs.current_version(session))
+
+
+@bp.post("/migrations")
+def migrate():
+    """Move the chosen cases, each on its own (a savepoint per case): one refused leaves the others moved."""
+    user, session = _designer()
+    moved, refused = [], []
+    for choice in request.form.getlist("case")[:500]:
+        case_id, _sep, seen = choice.partition(":")
+        if not (case_id.isdigit() and seen.isdigit()) or len(case_id) > 9 or len(seen) > 9:
+            continue
+        try:
+            with session.begin_nested():
+                moved.append(migration.migrate(session, user, int(case_id), int(seen)).check.case_no)
+        except (migration.CannotMigrate, Conflict, NotFound, InstanceNotActive) as exc:
+            refused.append(localize(exc.args[0]))
+    if moved:
+        flash(_("已迁移%(n)s件案件：%(cases)s。", n=len(moved), cases="、".join(moved)), "success")
+    for message in refused:
+        flash(message, "danger")
+    if not moved and not refused:
+        flash(_("请选择要迁移的案件。"), "warning")
+    return redirect(url_for(".migrations"))

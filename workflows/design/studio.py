@@ -19,7 +19,7 @@ from workflows.core.messages import Message
 from workflows.core.models import ModelDraft, ModelFile, ModelSet, User
 from workflows.domain import access, audit, lookups
 from workflows.domain.forms import FieldSpec, fields_of
-from workflows.design import deployment
+from workflows.design import deployment, diff, dryrun
 from workflows.design.validation import Problem, validate
 from workflows.engine import specs, xmlsafe
 from workflows.engine.parsing import BPMN, build_parser, is_dmn
@@ -233,3 +233,25 @@ def preview(session: Session, actor: User, files: dict[str, bytes], element: str
     return FormPreview(element, spec.bpmn_name or element, fields, spec.documentation or "",
                        {role: lookups.eligible_users(session, role) for role in roles if role},
                        lookups.active_matters(session) if any(f.type == "matter" for f in fields) else [])
+
+
+# --- dry runs and differences ----------------------------------------------------------------------
+
+def dry_run(session: Session, actor: User, files: dict[str, bytes], process_id: str, scenario) -> dryrun.DryRun:
+    """Run a scenario on the set in memory (see :mod:`workflows.design.dryrun`); nothing is stored."""
+    access.check_design(actor)
+    return dryrun.run(session, files, process_id, scenario)
+
+
+def scenarios(actor: User) -> dict[str, dict]:
+    access.check_design(actor)
+    return dryrun.list_scenarios()
+
+
+def compare(session: Session, actor: User, filename: str, old: int | None, new: bytes | int | None) -> diff.FileDiff:
+    """``filename`` as deployed in version ``old`` (default: current) against version ``new`` or
+    the given content (a draft or the editor's XML)."""
+    access.check_design(actor)
+    before = content(session, filename, old)
+    after = new if isinstance(new, bytes) else content(session, filename, new)
+    return diff.diff({filename: before}, {filename: after}).files[0]

@@ -130,7 +130,96 @@
     });
   }
 
-  var actions = { save: save, validate: validate, preview: preview };
+  function compare() {
+    var box = document.getElementById('studio-diff');
+    return withXml(function (xml) {
+      return post(data.diffUrl, { xml: xml }).then(function (r) {
+        if (!r.ok) { box.textContent = refusalText(r.body); return; }
+        box.textContent = '';
+        var elements = r.body.elements || [];
+        if (!elements.length) { box.appendChild(el('p', 'mb-0', data.msgNoChanges)); }
+        var list = el('ul', 'list-unstyled mb-0 studio-diff-list');
+        var marks = { added: [], removed: [], changed: [] };
+        elements.forEach(function (e) {
+          marks[e.status].push(e.id);
+          var item = el('li', 'mb-2 diff-' + e.status);
+          var head = el('button', 'btn btn-link btn-sm p-0 text-start fw-semibold',
+                        e.kind_label + ' “' + (e.name || e.id) + '” (' + e.id + ')');
+          head.type = 'button';
+          head.addEventListener('click', function () { focus(e.id); });
+          item.appendChild(head);
+          var changes = el('ul', 'mb-0 ps-3');
+          e.changes.forEach(function (c) { changes.appendChild(el('li', null, c.description)); });
+          item.appendChild(changes);
+          list.appendChild(item);
+        });
+        box.appendChild(list);
+        if (editor.markChanges) { editor.markChanges(marks); }
+      });
+    });
+  }
+
+  var scenarioBox = document.getElementById('dryrun-scenario');
+  var examples = document.getElementById('dryrun-examples');
+  var exampleSelect = document.getElementById('dryrun-example');
+  function showExample() {
+    if (!exampleSelect || !exampleSelect.value) { return; }
+    var scenario = JSON.parse(examples.textContent)[exampleSelect.value];
+    scenarioBox.value = JSON.stringify({ data: scenario.data || {}, steps: scenario.steps || [] }, null, 2);
+    document.getElementById('dryrun-process').value = scenario.process || '';
+  }
+  if (exampleSelect) { exampleSelect.addEventListener('change', showExample); showExample(); }
+
+  function dryRun() {
+    var box = document.getElementById('studio-dryrun');
+    var scenario;
+    try { scenario = JSON.parse(scenarioBox.value); } catch (err) {
+      box.textContent = data.msgBadJson + err.message; return Promise.resolve();
+    }
+    return withXml(function (xml) {
+      var process = document.getElementById('dryrun-process').value.trim();
+      return post(data.dryrunUrl, { xml: xml, process: process, scenario: scenario }).then(function (r) {
+        if (!r.ok) { box.textContent = refusalText(r.body); return; }
+        var run = r.body;
+        box.textContent = '';
+        var head = run.status === 'completed' ? data.msgStatusCompleted :
+          run.status === 'waiting' ? data.msgStatusWaiting + run.waiting.join('、') : data.msgStatusFailed;
+        box.appendChild(el('p', 'fw-semibold mb-1 ' + (run.status === 'failed' ? 'text-danger' : 'text-success'), head));
+        if (run.error) {
+          var error = el('div', 'alert alert-danger py-1 px-2 mb-2', (run.error.element ? run.error.element + ': ' : '') + run.error.message);
+          Object.keys(run.error.fields || {}).forEach(function (f) {
+            error.appendChild(el('div', 'small', f + ': ' + run.error.fields[f].join(' ')));
+          });
+          box.appendChild(error);
+          if (run.error.element) { focus(run.error.element); }
+        }
+        var steps = el('ol', 'ps-3 mb-2');
+        run.steps.forEach(function (step) {
+          var item = el('li', 'mb-1');
+          item.appendChild(el('span', 'fw-semibold', step.name + ' '));
+          item.appendChild(el('code', 'small', step.task));
+          if (step.role) { item.appendChild(el('span', 'text-body-secondary', ' · ' + step.role)); }
+          var details = el('details');
+          details.appendChild(el('summary', 'small', data.msgData));
+          details.appendChild(el('pre', 'small mb-0 studio-json', JSON.stringify(step.data, null, 1)));
+          item.appendChild(details);
+          steps.appendChild(item);
+        });
+        box.appendChild(steps);
+        (run.notes || []).forEach(function (note) { box.appendChild(el('p', 'small text-body-secondary mb-0', note)); });
+        var path = { done: [], current: [], failed: [], flows: [] };
+        Object.keys(run.paths || {}).forEach(function (pid) {
+          var p = run.paths[pid];
+          path.done = path.done.concat(p.done); path.current = path.current.concat(p.current);
+          path.flows = path.flows.concat(p.flows);
+          if (p.failed) { path.failed.push(p.failed); }
+        });
+        if (editor.markPath) { editor.markPath(path); }
+      });
+    });
+  }
+
+  var actions = { save: save, validate: validate, preview: preview, compare: compare, dryrun: dryRun };
   root.querySelectorAll('[data-action]').forEach(function (button) {
     button.addEventListener('click', function () {
       button.disabled = true;
