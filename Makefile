@@ -38,6 +38,7 @@ bench: install-dev
 	$(BIN)/python -m bench.loop
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.monitor
+	$(BIN)/python -m bench.studio
 	$(BIN)/python -m bench.http_load
 	@if [ -n "$(PG_TEST_URL)" ]; then $(BIN)/python -m bench.timers --url $(PG_TEST_URL); fi
 
