@@ -28,18 +28,32 @@ def test_a_manager_finds_the_overdue_case_on_its_diagram(open_demo_page):
 
     row.get_by_role("link", name="新民罚〔2026〕0007号").click()
     diagram = manager.locator(".case-diagram")
-    expect(diagram.locator('.djs-element.current[data-element-id="record_statement"]')).to_be_visible()
+    # the case's own diagram is its chain of stages: the overdue task is in the stage of notice and hearing
+    expect(diagram.locator('.djs-element.current[data-element-id="notice"]')).to_be_visible()
     expect(diagram.locator(".djs-element.overdue")).to_have_count(1)
-    expect(diagram.locator('.djs-element.overdue[data-element-id="record_statement"]')).to_be_visible()
+    expect(diagram.locator('.djs-element.overdue[data-element-id="notice"]')).to_be_visible()
     expect(diagram.locator(".djs-element.done").first).to_be_visible()
     expect(manager.get_by_text("该案已超过九十日办案期限")).to_be_visible()
     snap(manager, "22-case-diagram")
+    diagram.get_by_role("link", name="告知与听证 · 打开子流程").click()
+    stage = manager.locator(".case-diagram")
+    expect(stage.locator('.djs-element.current[data-element-id="record_statement"]')).to_be_visible()
+    expect(stage.locator(".djs-element.overdue")).to_have_count(1)
+    expect(stage.locator('.djs-element.overdue[data-element-id="record_statement"]')).to_be_visible()
+    expect(stage.locator(".djs-element.done").first).to_be_visible()
+    expect(manager.get_by_role("link", name="返回主流程")).to_be_visible()
+    snap(manager, "22-case-diagram-stage")
 
     manager.get_by_role("navigation", name="主导航").get_by_role("link", name="执法监督").click()
     manager.get_by_role("link", name="流程", exact=True).click()
     manager.get_by_role("link", name="行政处罚案件").first.click()
     expect(manager.locator(".process-diagram .diagram-badge-waiting").first).to_be_visible()
+    expect(manager.get_by_role("link", name="告知与听证: 在办 2")).to_be_visible()  # the two cases in the stage
     snap(manager, "23-process-view")
+    manager.get_by_role("link", name="告知与听证", exact=True).click()
+    expect(manager.get_by_role("heading", name="告知与听证")).to_be_visible()
+    expect(manager.get_by_role("link", name="陈述申辩: 在办 2")).to_be_visible()
+    snap(manager, "23-process-view-stage")
 
 
 def test_an_administrator_retries_a_failed_case_and_suspends_another(open_demo_page):

@@ -39,18 +39,28 @@ ORGANISATION = {"party_type": "organisation", "party_name": "新市区夕阳红�
                 "party_id_number": "51650100MJ0000000X", "party_phone": "0991-4567890",
                 "party_address": "新市区北京路100号"}
 
-# Element ids of the stretches every penalty case passes, in order.
-FILED = ["start_case", "file_case", "init_case", "gw_limitation", "confirm_participation", "build_officers",
-         "gw_officers", "approve_filing_unit", "gw_unit_filing", "approve_filing_agency", "gw_agency_filing",
-         "open_case"]
+# Element ids of the stretches every penalty case passes, in order. Each stage is a process the top
+# level calls: a stage's elements begin with its start event and end with its end event, then the top
+# level's call activity completes and its gateway routes the case to the next stage.
+FILED = ["start_case", "start_filing", "file_case", "init_case", "gw_limitation", "confirm_participation",
+         "build_officers", "gw_officers", "approve_filing_unit", "gw_unit_filing", "approve_filing_agency",
+         "gw_agency_filing", "open_case", "end_filed", "filing", "gw_filed", "start_investigation", "gw_returned"]
 INVESTIGATED = ["onsite_inspection", "collect_evidence", "gw_evidence", "investigation_report", "review_report",
                 "gw_review_outcome"]
-NOTIFIED = ["prior_notice", "record_notice", "record_statement", "gw_hearing", "resume_decision_clock",
-            "recheck_penalty", "gw_recheck", "check_no_increase", "gw_increase", "assess_major", "gw_major"]
+TO_NOTICE = ["end_to_notice", "investigation", "gw_investigated", "start_notice"]
+TO_DECISION = ["end_notified", "notice", "start_decision", "gw_decision_entry"]
+NOTIFIED = TO_NOTICE + ["prior_notice", "record_notice", "record_statement", "gw_hearing", "resume_decision_clock"] + \
+    TO_DECISION + ["recheck_penalty", "gw_recheck", "check_no_increase", "gw_increase", "assess_major", "gw_major"]
 PASSED_REVIEW = ["start_review", "submit_review", "init_review", "check_package", "check_reviewer", "gw_package",
                  "review_case", "check_review_signer", "gw_review", "review_passed", "end_passed", "legal_review",
                  "gw_legal_review", "collective_discussion", "gw_discussion"]  # a call activity completes last
-CLOSED = ["archive_case", "approve_closure", "gw_closure", "close_case", "end_closed"]
+TO_SERVICE = ["end_decided", "decision", "gw_decided", "start_service"]
+# A decision stage that sends the case back: the top level calls the investigation again, which resumes
+# at evidence collection.
+RETURNED = ["return_to_investigation", "end_returned", "decision", "gw_decided", "start_investigation",
+            "gw_returned", "resume_investigation"]
+CLOSED = ["start_closure", "archive_case", "approve_closure", "gw_closure", "close_case", "end_closed", "closure",
+          "end_case"]
 
 REVIEW_ITEMS = ("subject", "qualification", "facts", "evidence", "law", "discretion", "procedure", "authority",
                 "documents", "crime")  # the ten review items of seed §三.1, fields item_<name>

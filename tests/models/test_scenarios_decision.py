@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from .conftest import CLOSED, FILED, INVESTIGATED, NOTIFIED, end_of, shanghai
+from .conftest import CLOSED, FILED, INVESTIGATED, NOTIFIED, RETURNED, TO_SERVICE, end_of, shanghai
 
-DECIDED = ["decide_penalty", "gw_decision", "record_decision", "merge_decision", "split_service_disclosure"]
+DECIDED = ["decide_penalty", "gw_decision", "record_decision", "merge_decision"] + TO_SERVICE + [
+    "split_service_disclosure"]
 
 
 def test_minor_penalty_runs_from_filing_to_closure_without_legal_review(bureau):
@@ -22,7 +23,8 @@ def test_minor_penalty_runs_from_filing_to_closure_without_legal_review(bureau):
 
     assert case.instance.status == "completed"
     served_and_published = ["serve_decision", "gw_service", "record_service", "publish_decision",
-                            "gw_disclosure_valid", "write_disclosure", "join_service_disclosure", "gw_execution"]
+                            "gw_disclosure_valid", "write_disclosure", "join_service_disclosure", "end_served",
+                            "service", "gw_execution"]
     assert case.path == FILED + INVESTIGATED + NOTIFIED + DECIDED + served_and_published + CLOSED
     data = case.data
     assert (data["case_status"], data["decision_kind"], data["penalty_type"], data["closed_on"]) == (
@@ -53,9 +55,11 @@ def test_unit_head_concludes_no_penalty(bureau, outcome, closure):
     case.close(closure)
 
     assert case.path == FILED + INVESTIGATED + [
-        "decide_no_penalty", "gw_no_penalty", "record_no_penalty", "merge_decision", "split_service_disclosure",
-        "serve_decision", "gw_service", "record_service", "publish_decision", "gw_disclosure_valid",
-        "write_disclosure", "join_service_disclosure", "gw_execution"] + CLOSED
+        "end_to_no_penalty", "investigation", "gw_investigated", "start_decision", "gw_decision_entry",
+        "decide_no_penalty", "gw_no_penalty", "record_no_penalty", "merge_decision"] + TO_SERVICE + [
+        "split_service_disclosure", "serve_decision", "gw_service", "record_service", "publish_decision",
+        "gw_disclosure_valid", "write_disclosure", "join_service_disclosure", "end_served", "service",
+        "gw_execution"] + CLOSED
     assert "prior_notice" not in case.path
     data = case.data
     assert (data["decision_kind"], data["suggested_closure_reason"], data["amount_due"]) == (
@@ -77,7 +81,8 @@ def test_defence_rejected_and_a_heavier_penalty_is_sent_back_to_re_check(bureau)
 
     assert case.ready == ["decide_penalty"]
     increase_check = ["recheck_penalty", "gw_recheck", "check_no_increase", "gw_increase"]
-    assert case.path[len(FILED + INVESTIGATED):] == NOTIFIED[:5] + increase_check * 3 + ["assess_major", "gw_major"]
+    notified = NOTIFIED[:NOTIFIED.index("recheck_penalty")]
+    assert case.path[len(FILED + INVESTIGATED):] == notified + increase_check * 3 + ["assess_major", "gw_major"]
     data = case.data
     assert (data["penalty_increased"], data["fine_amount"], data["notified_fine_amount"]) == (
         False, Decimal("5000"), Decimal("5000"))
@@ -126,3 +131,72 @@ def test_refused_extension_goes_straight_to_supervision(bureau):
     assert case.ready == ["overdue_supervision"] and case.data["extension_granted"] is False
     assert "grant_extension" not in case.path
     assert case.fired == ["decision_timer"]
+
+
+LARGE_FINE = {"penalty_type": "fine", "fine_amount": "150000"}
+
+
+def _sent_back(bureau, stage: str):
+    """A case whose decision stage sends it back for more evidence at ``stage``; the elements that did."""
+    if stage == "no_penalty_decision":
+        case = bureau.start().file().approve_filing().investigate().report("no_penalty_minor")
+        case.do("decide_no_penalty", "wu", no_penalty_decision="supplement", decision_text="需补充调查违法所得。")
+        return case, ["decide_no_penalty", "gw_no_penalty"]
+    penalty = LARGE_FINE if stage == "discussion" else {"penalty_type": "warning"}
+    case = bureau.start().up_to_notice(**penalty).notify(**penalty).statement()
+    if stage == "recheck":
+        case.recheck(recheck_outcome="supplement", recheck_reason="当事人提交新证据，需补充调查。")
+        return case, ["recheck_penalty", "gw_recheck"]
+    case.recheck()
+    if stage == "discussion":
+        case.submit_for_review().do("check_package", "zhou", package_complete="complete")
+        case.review().discuss(discussion_conclusion="supplement", discussion_summary="违法所得数额需补充查证。")
+        return case, ["collective_discussion", "gw_discussion"]
+    case.decide(decision_result="supplement", decision_text="退回补充调查。")
+    return case, ["decide_penalty", "gw_decision"]
+
+
+@pytest.mark.parametrize("stage", ["recheck", "discussion", "penalty_decision", "no_penalty_decision"])
+def test_a_case_sent_back_from_the_decision_stage_resumes_evidence_collection(bureau, stage):
+    case, sent_back_by = _sent_back(bureau, stage)
+    assert case.ready == ["collect_evidence"] and case.task("collect_evidence").assignee == "zhang"
+    # the decision stage ends, the top level calls the investigation again, which skips the inspection
+    assert case.path[-len(sent_back_by + RETURNED):] == sent_back_by + RETURNED
+    assert case.path.count("onsite_inspection") == 1 and case.path.count("start_investigation") == 2
+    data = case.data  # what every stage found stays with the case
+    assert data["returned_for_investigation"] is False
+    assert data["filing_date"] == date(2026, 11, 2) and data["officers"] == ["zhang", "li"]
+    assert data["inspection_findings"] == "现场查见他人持该协会登记证书开展活动。"
+    assert data["facts_found"] == "当事人出借登记证书。" and data["review_outcome"] in ("penalise", "no_penalty_minor")
+    assert case.instance.filed_on == date(2026, 11, 2) and case.instance.decided_on is None
+    assert case.done_by[-1][0] == {"recheck": "recheck_penalty", "discussion": "collective_discussion",
+                                   "penalty_decision": "decide_penalty",
+                                   "no_penalty_decision": "decide_no_penalty"}[stage]
+
+
+def test_a_case_sent_back_is_investigated_notified_and_decided_again(bureau):
+    case, _ = _sent_back(bureau, "penalty_decision")
+    limit = case.instance.decision_due
+    case.collect(evidence_summary="补充调取出借协议原件。").report(penalty_type="fine", fine_amount="3000")
+    assert case.ready == ["prior_notice"]
+    case.notify(penalty_type="fine", fine_amount="3000", notice_doc_no="新民告〔2026〕2号").statement().recheck()
+    assert case.data["notified_fine_amount"] == Decimal("3000") and case.data["notice_doc_no"] == "新民告〔2026〕2号"
+    assert case.task("decide_penalty").due_at == end_of(limit)  # the handling limit still runs from filing
+    case.decide(decision_text="罚款人民币三千元。")
+    assert sorted(case.ready) == ["publish_decision", "serve_decision"]
+    case.serve().publish()
+    case.do("record_payment", "zhang", payment_status="paid", payment_amount="3000", payment_date=date(2026, 11, 2))
+    case.close("executed")
+
+    assert case.instance.status == "completed"
+    first_round = FILED + INVESTIGATED + NOTIFIED + ["decide_penalty", "gw_decision"] + RETURNED
+    again = ["collect_evidence", "gw_evidence", "investigation_report", "review_report", "gw_review_outcome"]
+    assert case.path[:len(first_round)] == first_round
+    assert case.path[len(first_round):len(first_round + again + NOTIFIED)] == again + NOTIFIED
+    assert case.path[-len(CLOSED) - 4:] == ["gw_payment", "record_executed", "end_executed", "execution"] + CLOSED
+    data = case.data
+    assert (data["decision_kind"], data["decision_result"], data["fine_amount"]) == (
+        "penalty", "decide", Decimal("3000"))
+    assert data["returned_for_investigation"] is False and data["case_status"] == "closed"
+    assert [task for task, _ in case.done_by].count("decide_penalty") == 2
+    assert [task for task, _ in case.done_by].count("prior_notice") == 2

@@ -34,8 +34,10 @@ def test_late_payment_after_the_demand_carries_the_surcharge(bureau):
         Decimal("1500.00"), Decimal("6500.00"), Decimal("0.00"))  # ten days late: 10 × ¥150
     assert data["payment_due_date"] == DUE and data["suggested_closure_reason"] == "executed"
     case.close("executed")
-    assert case.path[-13:] == ["gw_execution", "payment_timer", "compute_surcharge", "demand_payment",
-                               "await_after_demand", "settle_late_payment", "gw_settled", "record_executed"] + CLOSED
+    executed = ["gw_execution", "start_execution", "payment_timer", "compute_surcharge", "demand_payment",
+                "await_after_demand", "settle_late_payment", "gw_settled", "record_executed", "end_executed",
+                "execution"] + CLOSED
+    assert case.path[-len(executed):] == executed
     assert case.fired == ["payment_timer"]
     assert case.done_by[-4:] == [("demand_payment", "zhang"), ("await_after_demand", "zhang"),
                                  ("archive_case", "zhang"), ("approve_closure", "wang")]
@@ -55,8 +57,9 @@ def test_unpaid_fine_goes_to_court_with_the_surcharge_capped_at_the_fine(bureau)
     case.close("court_enforcement")
 
     assert case.instance.status == "completed"
-    assert case.path[-12:] == ["gw_execution", "payment_timer", "compute_surcharge", "demand_payment",
-                               "enforcement_wait_timer", "apply_court_enforcement", "record_court"] + CLOSED
+    to_court = ["gw_execution", "start_execution", "payment_timer", "compute_surcharge", "demand_payment",
+                "enforcement_wait_timer", "apply_court_enforcement", "record_court", "end_court", "execution"] + CLOSED
+    assert case.path[-len(to_court):] == to_court
     assert case.fired == ["payment_timer", "enforcement_wait_timer"]
     assert case.data["suggested_closure_reason"] == "court_enforcement"
 
@@ -76,6 +79,7 @@ def test_approved_deferral_moves_the_payment_deadline(bureau):
     assert case.ready == ["archive_case"]
     assert case.data["deferral_granted"] is True and case.data["amount_paid"] == Decimal("5000")
     paid = ["record_payment", "sum_payment", "gw_payment"]
-    assert case.path[-14:] == ["gw_execution"] + paid + ["approve_deferral", "gw_deferral", "apply_deferral"] + \
-        paid * 2 + ["record_executed"]
+    deferred = ["gw_execution", "start_execution"] + paid + ["approve_deferral", "gw_deferral", "apply_deferral"] + \
+        paid * 2 + ["record_executed", "end_executed", "execution", "start_closure"]
+    assert case.path[-len(deferred):] == deferred
     assert case.fired == []

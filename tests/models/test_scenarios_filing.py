@@ -17,7 +17,8 @@ from .conftest import FILED, shanghai
 def test_violation_older_than_two_years_is_not_filed(bureau):
     case = bureau.start().file(violation_date=date(2024, 11, 1))
     assert case.instance.status == "completed" and case.tasks == []
-    assert case.path == ["start_case", "file_case", "init_case", "gw_limitation", "record_not_filed", "end_not_filed"]
+    assert case.path == ["start_case", "start_filing", "file_case", "init_case", "gw_limitation", "record_not_filed",
+                         "end_not_filed", "filing", "gw_filed", "end_case_not_filed"]
     data = case.data
     assert (data["limitation_ok"], data["limitation_expires"], data["case_status"], data["closure_reason"]) == (
         False, date(2026, 11, 1), "not_filed", "time_barred")
@@ -28,7 +29,7 @@ def test_five_year_limitation_where_life_or_health_was_harmed(bureau):
     case = bureau.start().file(violation_date=date(2023, 3, 1), serious_harm=True)
     assert (case.data["limitation_expires"], case.data["limitation_ok"]) == (date(2028, 3, 1), True)
     assert case.ready == ["confirm_participation"] and case.task("confirm_participation").assignee == "li"
-    assert case.path == FILED[:4] and case.done_by == [("file_case", "zhang")]
+    assert case.path == FILED[:5] and case.done_by == [("file_case", "zhang")]
 
 
 def test_agency_head_refuses_to_file(bureau):
@@ -37,7 +38,7 @@ def test_agency_head_refuses_to_file(bureau):
     case.do("approve_filing_unit", "wang", unit_filing_opinion="approve", unit_filing_comment="拟同意。")
     case.do("approve_filing_agency", "wu", filing_decision="refuse", filing_decision_comment="不属于本机关管辖。")
     assert case.instance.status == "completed"
-    assert case.path == FILED[:-1] + ["record_not_filed", "end_not_filed"]
+    assert case.path == FILED[:12] + ["record_not_filed", "end_not_filed", "filing", "gw_filed", "end_case_not_filed"]
     assert (case.data["case_status"], case.data["closure_reason"]) == ("not_filed", "not_filed")
     assert case.done_by[-2:] == [("approve_filing_unit", "wang"), ("approve_filing_agency", "wu")]
 
@@ -50,7 +51,7 @@ def test_returned_filing_is_corrected_and_approved(bureau):
     case.file(violation_summary="2026年10月13日起将登记证书出借给某公司开展培训活动。")
     case.approve_filing()
     assert case.ready == ["onsite_inspection"]
-    first, second = FILED[:9], FILED[1:]
+    first, second = FILED[:10], FILED[2:]
     assert case.path == first + second
     assert [task for task, _ in case.done_by] == [
         "file_case", "confirm_participation", "approve_filing_unit", "file_case", "confirm_participation",
@@ -82,8 +83,8 @@ def test_lead_officer_with_a_conflict_is_replaced_by_the_agency_head(bureau):
 
     assert case.data["officers"] == ["li", "chen"]
     assert case.task("onsite_inspection").assignee == "li"
-    assert case.path == FILED[:7] + ["recusal_decision", "confirm_participation", "build_officers",
-                                     "gw_officers"] + FILED[7:]
+    assert case.path == FILED[:8] + ["recusal_decision", "confirm_participation", "build_officers",
+                                     "gw_officers"] + FILED[8:]
     with pytest.raises(NotAllowed):  # the task belongs to li now, not to zhang
         tasks.complete_or_raise(bureau.db, bureau.user("zhang"), case.task("onsite_inspection").task_id, {})
 
@@ -97,7 +98,7 @@ def test_second_officer_who_declines_is_replaced(bureau):
             second_officer="chen", lead_recusal="none")
     case.do("confirm_participation", "chen", second_participation="confirm", second_recusal="none")
     assert case.ready == ["approve_filing_unit"] and case.data["officers"] == ["zhang", "chen"]
-    assert case.path == FILED[:7] + ["recusal_decision", "confirm_participation", "build_officers", "gw_officers"]
+    assert case.path == FILED[:8] + ["recusal_decision", "confirm_participation", "build_officers", "gw_officers"]
     assert case.done_by == [("file_case", "zhang"), ("confirm_participation", "li"), ("recusal_decision", "wu"),
                             ("confirm_participation", "chen")]
 
@@ -117,7 +118,8 @@ def test_officer_without_a_valid_credential_is_refused(bureau):
     with pytest.raises(FormInvalid) as invalid:
         case.file(second_officer="wang")
     assert invalid.value.errors == {"second_officer": ["第二名执法人员：王五不具有执法人员角色"]}
-    assert case.ready == ["file_case"] and case.path == ["start_case"] and "task.complete" not in case.actions
+    assert case.ready == ["file_case"] and case.path == ["start_case", "start_filing"]
+    assert "task.complete" not in case.actions
 
 
 def test_credential_lapsing_mid_case_stops_its_holder_and_the_unit_head_hands_over(bureau):

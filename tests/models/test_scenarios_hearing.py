@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from .conftest import FILED, INVESTIGATED, ORGANISATION, PERSON, end_of, shanghai
+from .conftest import FILED, INVESTIGATED, ORGANISATION, PERSON, TO_DECISION, TO_NOTICE, end_of, shanghai
 
-NOTICE = ["prior_notice", "record_notice", "record_statement"]
+NOTICE = TO_NOTICE + ["prior_notice", "record_notice", "record_statement"]
 HEARD = ["start_hearing", "designate_chair", "check_chair", "gw_chair"]
 
 
@@ -51,7 +51,7 @@ def test_hearing_requested_in_time_is_held_and_excluded_from_the_decision_limit(
     heard = NOTICE + ["gw_hearing"] + HEARD + [
         "designate_chair", "check_chair", "gw_chair", "notify_hearing", "check_notice_period", "gw_notice",
         "notify_hearing", "check_notice_period", "gw_notice", "hold_hearing", "finish_hearing", "end_hearing",
-        "hearing", "resume_decision_clock", "recheck_penalty", "gw_recheck"]
+        "hearing", "resume_decision_clock"] + TO_DECISION + ["recheck_penalty", "gw_recheck"]
     start = len(FILED + INVESTIGATED)
     assert case.path[start:start + len(heard)] == heard
     assert case.done_by[9:17] == [
@@ -78,7 +78,7 @@ def test_hearing_request_after_the_window_is_not_granted(bureau):
     bureau.clock.set(shanghai(2026, 11, 10, 8, 30))
     case.statement(statement_made="made", hearing_requested=True, hearing_request_date=date(2026, 11, 10))
     assert case.ready == ["recheck_penalty"]
-    assert case.path[len(FILED + INVESTIGATED):] == NOTICE + ["gw_hearing", "resume_decision_clock"]
+    assert case.path[len(FILED + INVESTIGATED):] == NOTICE + ["gw_hearing", "resume_decision_clock"] + TO_DECISION
     assert case.data["hearing_requested"] is True and case.data["hearing_eligible"] is True
     assert case.done_by[-1] == ("record_statement", "zhang") and case.fired == []
 
@@ -88,8 +88,9 @@ def test_silence_until_the_statement_window_closes_ends_the_right_to_a_hearing(b
     assert bureau.at(shanghai(2026, 11, 9, 23, 0)) == 0
     assert bureau.at(shanghai(2026, 11, 10, 0, 0, 1)) == 1
     assert case.ready == ["recheck_penalty"]
-    assert case.path[len(FILED + INVESTIGATED):] == [
-        "prior_notice", "record_notice", "statement_timer", "no_statement", "gw_hearing", "resume_decision_clock"]
+    assert case.path[len(FILED + INVESTIGATED):] == TO_NOTICE + [
+        "prior_notice", "record_notice", "statement_timer", "no_statement", "gw_hearing", "resume_decision_clock"] + \
+        TO_DECISION
     assert (case.data["statement_made"], case.data["hearing_requested"]) == ("none", False)
     assert case.fired == ["statement_timer"] and case.done_by[-1] == ("prior_notice", "zhang")
     assert case.data["decision_clock_start"] == date(2026, 11, 10)
@@ -105,7 +106,7 @@ def test_penalty_that_does_not_qualify_gets_no_hearing(bureau, party, penalty):
     case.statement(statement_made="made", hearing_requested=True, hearing_request_date=date(2026, 11, 2))
     assert case.data["hearing_eligible"] is False
     assert case.ready == ["recheck_penalty"]
-    assert case.path[len(FILED + INVESTIGATED):] == NOTICE + ["gw_hearing", "resume_decision_clock"]
+    assert case.path[len(FILED + INVESTIGATED):] == NOTICE + ["gw_hearing", "resume_decision_clock"] + TO_DECISION
     assert case.done_by[-2:] == [("prior_notice", "zhang"), ("record_statement", "zhang")]
 
 

@@ -9,7 +9,7 @@ import pytest
 from workflows.domain import records
 from workflows.core.errors import FormInvalid
 
-from .conftest import CLOSED, FILED, end_of, shanghai
+from .conftest import CLOSED, FILED, TO_NOTICE, end_of, shanghai
 
 PRESERVE = ["collect_evidence", "gw_evidence", "approve_preservation", "gw_preservation_approval",
             "register_preservation"]
@@ -57,7 +57,7 @@ def test_preserved_evidence_is_decided_within_seven_working_days(bureau):
             preservation_decision_doc_no="新民保决〔2026〕1号")
     case.collect().report()
 
-    assert case.path == FILED + ["onsite_inspection"] + PRESERVE + ["decide_preservation"] + REPORTED
+    assert case.path == FILED + ["onsite_inspection"] + PRESERVE + ["decide_preservation"] + REPORTED + TO_NOTICE
     assert case.data["preservation_outcome"] == "record_copy" and "preservation_lapsed" not in case.data
     assert case.fired == [] and case.ready == ["prior_notice"]
     assert [t for t, _ in case.done_by].count("collect_evidence") == 2
@@ -117,7 +117,8 @@ def test_suspected_crime_is_transferred_to_judicial_organs(bureau):
 
     assert case.instance.status == "completed"
     assert case.path == FILED + ["onsite_inspection"] + REPORTED + [
-        "approve_transfer", "gw_transfer", "transfer_case", "record_transfer"] + CLOSED
+        "approve_transfer", "gw_transfer", "transfer_case", "record_transfer", "end_transferred", "investigation",
+        "gw_investigated"] + CLOSED
     data = case.data
     assert (data["decision_kind"], data["suggested_closure_reason"], data["closure_reason"]) == (
         "transfer", "transferred", "transferred")

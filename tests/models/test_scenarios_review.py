@@ -11,8 +11,8 @@ import pytest
 from workflows.domain import tasks
 from workflows.core.errors import NotAllowed
 
-from .conftest import (CLOSED, FILED, INVESTIGATED, NOTIFIED, ORGANISATION, PASSED_REVIEW, PERSON, REVIEW_ITEMS, end_of,
-                       shanghai)
+from .conftest import (CLOSED, FILED, INVESTIGATED, NOTIFIED, ORGANISATION, PASSED_REVIEW, PERSON, RETURNED,
+                       REVIEW_ITEMS, TO_SERVICE, end_of, shanghai)
 
 LARGE_FINE = {"penalty_type": "fine", "fine_amount": "150000"}
 SUBMITTED = ["start_review", "submit_review", "init_review", "check_package", "check_reviewer",
@@ -40,10 +40,11 @@ def test_major_case_passes_legal_review_first_time_and_is_executed(bureau):
 
     assert case.instance.status == "completed"
     assert case.path == FILED + INVESTIGATED + NOTIFIED + PASSED_REVIEW + [
-        "decide_penalty", "gw_decision", "record_decision", "merge_decision", "split_service_disclosure",
-        "serve_decision", "gw_service", "record_service", "publish_decision", "gw_disclosure_valid",
-        "write_disclosure", "join_service_disclosure", "gw_execution", "record_payment", "sum_payment",
-        "gw_payment", "record_executed"] + CLOSED
+        "decide_penalty", "gw_decision", "record_decision", "merge_decision"] + TO_SERVICE + [
+        "split_service_disclosure", "serve_decision", "gw_service", "record_service", "publish_decision",
+        "gw_disclosure_valid", "write_disclosure", "join_service_disclosure", "end_served", "service",
+        "gw_execution", "start_execution", "record_payment", "sum_payment", "gw_payment", "record_executed",
+        "end_executed", "execution"] + CLOSED
     data = case.data
     assert (data["legal_review_passed"], data["legal_review_result"], data["review_signed_by"]) == (
         True, "agree", "zhou")
@@ -111,7 +112,7 @@ def test_problems_found_are_corrected_and_pass_on_re_review(bureau):
 
 @pytest.mark.parametrize("result, after", [
     ("follow_unit", ["coordinated_pass", "end_passed", "legal_review", "gw_legal_review"]),
-    ("reinvestigate", ["review_failed", "end_failed", "legal_review", "gw_legal_review"]),
+    ("reinvestigate", ["review_failed", "end_failed", "legal_review", "gw_legal_review"] + RETURNED),
 ])
 def test_disagreement_between_reviewer_and_unit_is_decided_by_the_agency_head(bureau, result, after):
     case = at_legal_review(bureau).submit_for_review()

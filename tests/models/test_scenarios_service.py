@@ -31,9 +31,10 @@ def test_service_by_public_notice_is_deemed_served_after_60_days(bureau):
     assert case.ready == ["record_payment"]
     assert case.data["service_date"] == date(2027, 1, 2) and case.data["served"] is True
     assert case.task("record_payment").due_at == end_of(date(2027, 1, 17))  # 15 days from service
-    assert case.path[-10:] == [
-        "serve_decision", "gw_service", "publish_decision", "gw_disclosure_valid", "write_disclosure",
-        "public_notice_period", "deemed_served", "record_service", "join_service_disclosure", "gw_execution"]
+    served = ["serve_decision", "gw_service", "publish_decision", "gw_disclosure_valid", "write_disclosure",
+              "public_notice_period", "deemed_served", "record_service", "join_service_disclosure", "end_served",
+              "service", "gw_execution", "start_execution"]
+    assert case.path[-len(served):] == served
     assert case.fired == ["public_notice_period"]
     assert [e.action for e in case.events][-3:] == ["task.complete", "disclosure.write", "timer.fire"]
 
@@ -69,9 +70,10 @@ def test_publication_overdue_alert_counts_working_days_across_national_day(burea
     case.publish()
 
     assert case.fired == ["publish_timer"] and "service_overdue_alert" not in case.path
-    assert case.path[-9:] == ["record_service", "publish_timer", "disclosure_overdue", "end_disclosure_alert",
-                              "publish_decision", "gw_disclosure_valid", "write_disclosure", "join_service_disclosure",
-                              "gw_execution"]
+    published = ["record_service", "publish_timer", "disclosure_overdue", "end_disclosure_alert", "publish_decision",
+                 "gw_disclosure_valid", "write_disclosure", "join_service_disclosure", "end_served", "service",
+                 "gw_execution", "start_closure"]
+    assert case.path[-len(published):] == published
     assert case.ready == ["archive_case"]
     assert [d.published_on for d in case.disclosures] == [date(2026, 10, 16)]
     assert case.done_by[-2:] == [("disclosure_overdue", "wang"), ("publish_decision", "zhang")]
@@ -85,6 +87,24 @@ def test_service_not_done_in_7_working_days_alerts_the_unit_head(bureau):
     case.do("service_overdue_alert", "wang", service_followup="当事人拒收，改为留置送达。")
     case.serve(service_method="leaving", service_av=[case.receipt()])
     assert case.fired == ["service_timer"] and case.ready == ["record_payment"]
+
+
+def test_an_alert_still_open_when_the_decision_is_served_and_published_is_withdrawn(bureau):
+    """Service and disclosure is a stage of its own: when both are done the stage ends, and an overdue
+    alert nobody handled is moot; it leaves the unit head's inbox instead of holding the case back."""
+    case = decided(bureau).publish()
+    assert bureau.at(shanghai(2026, 11, 12, 0, 0, 1)) == 1
+    alert = case.task("service_overdue_alert")
+    case.serve(service_method="leaving", service_av=[case.receipt()])
+
+    assert case.ready == ["record_payment"]
+    bureau.db.refresh(alert)
+    assert (alert.state, alert.completed_by) == ("cancelled", None)
+    assert "service_overdue_alert" not in case.path and case.fired == ["service_timer"]
+    served = ["serve_decision", "gw_service", "record_service", "join_service_disclosure", "end_served", "service",
+              "gw_execution", "start_execution"]
+    assert case.path[-len(served):] == served
+    assert case.data["served"] is True and case.done_by[-1] == ("serve_decision", "zhang")
 
 
 def test_disclosure_record_of_a_natural_person_is_redacted(bureau):

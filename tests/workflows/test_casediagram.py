@@ -49,3 +49,13 @@ def test_a_failed_case_shows_where_it_failed(db, settings, made):
     tasks.complete_or_raise(db, get_user(db, "zhang"), row.task_id, {**FILING, "divisor": "0"})
     shown = casediagram.of_case(db, get_user(db, "feng"), made["b"])
     assert shown.error == "compute" and "compute" not in shown.completed
+
+
+def test_a_call_activity_stands_for_the_work_inside_it(db, settings, made):
+    deployment.deploy(db, {name: bpmn(name) for name in ("caller.bpmn", "sub_review.bpmn", "grade.dmn")}, "designer")
+    case = cases.start(db, settings, get_user(db, "zhang"), "caller", {"fine": Decimal("20000")}).instance
+    [pending] = casediagram.of_case(db, get_user(db, "feng"), case.id).steps["review"]
+    assert pending.done is False  # whoever holds the task inside holds the call
+    case.status, case.error_task = "error", "check"  # as a step failing inside the called process leaves it
+    assert casediagram.of_case(db, get_user(db, "feng"), case.id).error == "review"
+    assert casediagram.of_case(db, get_user(db, "feng"), case.id, "sub_review").error == "check"

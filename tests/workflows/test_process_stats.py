@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
+from tests.conftest import bpmn
 from workflows.core.errors import NotAllowed, NotFound
+from workflows.design import deployment
 from workflows.domain import cases, process_stats, tasks
+from workflows.engine import specs
 from workflows.domain.people import get_user
 
 from .monitoring import FILING, bureau
@@ -46,3 +50,18 @@ def test_the_view_knows_the_element_names_and_refuses_others(db, made):
     with pytest.raises(NotAllowed):
         process_stats.view(db, get_user(db, "zhang"), "approval", 1, view.since, view.until)
     assert b'id="approval"' in process_stats.diagram(db, get_user(db, "feng"), "approval", 1)
+
+
+def test_a_call_activity_counts_the_cases_in_the_process_it_calls(db, settings, made):
+    deployment.deploy(db, {name: bpmn(name) for name in ("caller.bpmn", "sub_review.bpmn", "grade.dmn")}, "designer")
+    version = specs.current_version(db)
+    for _ in range(2):
+        cases.start(db, settings, get_user(db, "zhang"), "caller", {"fine": Decimal("20000")})
+    waiting = process_stats.waiting(db, get_user(db, "feng"), "caller", version)
+    assert {k: (w.waiting, w.overdue, w.failed) for k, w in waiting.items()} == {"review": (2, 0, 0)}
+    inner = process_stats.waiting(db, get_user(db, "feng"), "sub_review", version)
+    assert {k: w.waiting for k, w in inner.items()} == {"check": 2}
+    view = process_stats.view(db, get_user(db, "feng"), "caller", version, datetime.now().astimezone(),
+                              datetime.now().astimezone())
+    assert view.calls == {"review": "sub_review"} and view.elements["review"] == "法制审核"
+    assert process_stats.calls(db, "sub_review", version) == {}
