@@ -19,6 +19,7 @@ from workflows.core.settings import load_settings
 from . import db, errors, i18n, labels, markdown
 from .evidence import UPLOAD_MARGIN, size_text
 from .extensions import csrf, login_manager
+from .params import IdConverter
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass their own)."""
     settings = (config or {}).get("SANXIANG_SETTINGS") or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.url_map.converters["int"] = IdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key, SANXIANG_SETTINGS=settings,
         CASE_PROCESS="enforcement_case", INBOX_PER_PAGE=20,

@@ -55,10 +55,9 @@ def server(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory):
+@contextmanager
+def _demo_bureau(folder: Path) -> Iterator[str]:
     """The whole demo bureau: the ``bpmn/`` models and the demo cases, as `sanxiang init --demo` makes them."""
-    folder = tmp_path_factory.mktemp("e2e-demo")
     settings = load_settings({"SANXIANG_INSTANCE_PATH": str(folder / "instance")})
     with session_scope(settings) as session:
         init_database(settings, session)
@@ -66,6 +65,20 @@ def demo_server(tmp_path_factory):
     config = app_config(settings, compile_translations(folder / "translations"), CASE_PROCESS="enforcement_case")
     with _serving(settings, config) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    with _demo_bureau(tmp_path_factory.mktemp("e2e-demo")) as url:
+        yield url
+
+
+@pytest.fixture
+def own_demo_page(browser, tmp_path):
+    """Pages on a demo bureau of the test's own, for journeys that change what every other test
+    reads (a new model version, migrated cases)."""
+    with _demo_bureau(tmp_path) as url:
+        yield from _pages(browser, url)
 
 
 @pytest.fixture(scope="session")

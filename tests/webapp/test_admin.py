@@ -9,6 +9,7 @@ import io
 import json
 from datetime import date
 
+import pytest
 from sqlalchemy import select, update
 
 from workflows.core.db import session_scope
@@ -93,11 +94,12 @@ def test_a_password_reset_forces_a_new_password_and_ends_sessions(app, client, a
     assert "管理员已为您重置密码" in page
 
 
-def test_a_copied_session_cookie_is_dead_after_sign_out(app, client, auth):
-    auth.login("officer1")
+@pytest.mark.parametrize("copied", ["session", "remember_token"])
+def test_a_copied_cookie_is_dead_after_sign_out(app, client, auth, copied):
+    auth.login("officer1", remember=True)
     stolen = app.test_client()
-    for cookie in client._cookies.values():
-        stolen.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    cookie = next(c for c in client._cookies.values() if c.key == copied)
+    stolen.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
     assert stolen.get("/").status_code == 200
     auth.logout()
     assert stolen.get("/").headers["Location"].startswith("/login")

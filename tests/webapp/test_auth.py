@@ -53,10 +53,20 @@ def test_a_failed_sign_in_is_recorded_even_though_it_fails(client, auth, app_set
 def test_five_failures_lock_the_account(client, auth, app_settings):
     for _ in range(5):
         auth.login("officer2", "wrong-password")
-    response = auth.login("officer2")
+    response = auth.login("officer2")  # the right password, but locked
     assert response.status_code == 422
-    assert "账户已暂时锁定" in response.get_data(as_text=True)
     assert _user(app_settings, "officer2").locked_until is not None
+    assert _actions(app_settings)[-1] == "auth.locked"
+
+
+def test_the_answer_does_not_tell_whether_a_username_exists(client, auth):
+    unknown = auth.login("nobody-here", "wrong-password").get_data(as_text=True)
+    for _ in range(5):
+        auth.login("officer2", "wrong-password")
+    locked = auth.login("officer2").get_data(as_text=True)
+    wrong = auth.login("officer1", "wrong-password").get_data(as_text=True)
+    message = "用户名或密码错误；连续错误5次后账户将锁定15分钟"
+    assert message in unknown and message in locked and message in wrong
 
 
 def test_empty_fields_are_named(client):

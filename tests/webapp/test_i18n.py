@@ -60,4 +60,4 @@ def test_the_engines_messages_follow_the_interface_language(client, auth, case):
     page = post(client, f"/tasks/{case.task_id}", {"party_name": "", "_action": "complete"}).get_data(as_text=True)
     assert "Please fill in 当事人." in page and "请填写" not in page
     auth.logout()
-    assert "Wrong username or password." in auth.login("officer1", "wrong").get_data(as_text=True)
+    assert "Wrong username or password; 5 wrong attempts in a row lock the account for 15 minutes." in auth.login("officer1", "wrong").get_data(as_text=True)

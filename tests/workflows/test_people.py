@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.domain import access, credentials, people
+from workflows.domain import access, auth, credentials, people
 from workflows.core.errors import CredentialRequired, FormInvalid, NotFound
 from workflows.core.models import Role
 from workflows.core.settings import load_settings
@@ -70,3 +70,20 @@ def test_workflows_imports_no_web_package():
     assert out.stdout.strip() == ""
     lint = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], capture_output=True, text=True, cwd=ROOT)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_an_unknown_username_costs_the_same_password_check(db, monkeypatch):
+    calls, real = [], people._hasher
+
+    class Counting:
+        def verify(self, digest, password):
+            calls.append(digest)
+            return real.verify(digest, password)
+
+        def hash(self, password):
+            return real.hash(password)
+
+    monkeypatch.setattr(people, "_hasher", Counting())
+    assert auth.authenticate(db, "nobody-here", "secret-pass").user is None
+    assert auth.authenticate(db, "zhang", "wrong-pass").user is None
+    assert len(calls) == 2 and calls[0] != calls[1]  # a dummy hash for the unknown name, the real one for zhang

@@ -17,6 +17,7 @@ from .. import db
 from ..access import staff
 from ..evidence import store
 from ..i18n import localize
+from ..params import bounded_int
 from . import bp
 
 PER_PAGE = 50
@@ -263,7 +264,7 @@ def policy_change(name: str):
 def holidays_page():
     _admin()
     session = db.session()
-    year = request.args.get("year", type=int) or date.today().year
+    year = request.args.get("year", type=bounded_int) or date.today().year
     year = max(2000, min(year, 2100))
     return render_template("admin/holidays.html", calendar=holidays.year(session, year),
                            uncovered=holidays.uncovered_years(session), week=A_WEEK)
@@ -306,7 +307,7 @@ def _search() -> audit.Search:
 @bp.get("/audit")
 def audit_page():
     _admin()
-    page = max(1, min(request.args.get("page", 1, type=int), 10_000))
+    page = max(1, min(request.args.get("page", 1, type=bounded_int), 10_000))
     events, more = audit.search(db.session(), _search(), page, PER_PAGE)
     return render_template("admin/audit.html", events=events, more=more, page=page)
 

@@ -11,6 +11,7 @@ from workflows.engine import runtime
 
 from .. import db
 from ..access import staff
+from ..params import bounded_int
 from . import bp, charts
 from .export import csv_response, xlsx_response
 from .forms import CaseFilterForm, RangeForm
@@ -42,7 +43,7 @@ def _case_form() -> tuple[CaseFilterForm, str]:
 @bp.get("/cases")
 def cases():
     form, sort = _case_form()
-    listing = caselist.page(db.session(), staff(), form.filters(), sort, request.args.get("page", 1, type=int),
+    listing = caselist.page(db.session(), staff(), form.filters(), sort, request.args.get("page", 1, type=bounded_int),
                             PER_PAGE)
     return render_template("monitor/cases.html", listing=listing, form=form, sort=sort)
 
@@ -68,7 +69,7 @@ def warnings():
 @bp.get("/errors")
 def errors():
     listing = caselist.page(db.session(), staff(), caselist.CaseFilters(status="error"), "updated",
-                            request.args.get("page", 1, type=int), PER_PAGE)
+                            request.args.get("page", 1, type=bounded_int), PER_PAGE)
     return render_template("monitor/errors.html", listing=listing)
 
 

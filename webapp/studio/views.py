@@ -20,6 +20,7 @@ from .. import SECURITY_HEADERS, db
 from ..access import staff
 from ..i18n import localize
 from ..tasks.forms import task_form
+from ..params import bounded_int
 from . import bp
 
 # dmn-js sets two inline styles on its bpmn.io watermark, whose code its licence forbids changing;
@@ -140,7 +141,7 @@ def deploy():
 def edit(filename: str):
     """The editor: the user's own draft if they have one (or the draft asked for), else the deployed file."""
     user, session = _designer()
-    chosen = request.args.get("draft", type=int)
+    chosen = request.args.get("draft", type=bounded_int)
     draft = studio.draft(session, user, chosen) if chosen else studio.own_draft(session, user, filename)
     if draft is not None and draft.filename != filename:
         raise NotFound("draft of another file")
@@ -161,14 +162,14 @@ def edit(filename: str):
 def source(filename: str):
     """The file's XML: a draft's, a version's, or the current one; ``download=1`` to save it."""
     user, session = _designer()
-    draft_id = request.args.get("draft", type=int)
+    draft_id = request.args.get("draft", type=bounded_int)
     if draft_id:
         draft = studio.draft(session, user, draft_id)
         if draft.filename != filename:
             raise NotFound("draft of another file")
         data = draft.content
     else:
-        data = studio.content(session, filename, request.args.get("version", type=int))
+        data = studio.content(session, filename, request.args.get("version", type=bounded_int))
     headers = {"Cache-Control": "private, no-store"}
     if request.args.get("download"):
         version = request.args.get("version", "draft" if draft_id else "current")
@@ -182,7 +183,7 @@ def history(filename: str):
     """The versions of a file; with ``a`` and ``b``, what changed between those two versions."""
     user, session = _designer()
     revisions = studio.history(session, user, filename)
-    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    a, b = request.args.get("a", type=bounded_int), request.args.get("b", type=bounded_int)
     known = {r.version for r in revisions}
     compared = studio.compare(session, user, filename, a, b) if a in known and b in known else None
     return render_template("studio/history.html", filename=filename, revisions=revisions, compared=compared,

@@ -32,16 +32,20 @@ def authenticate(session: Session, username: str, password: str, source: str = "
     username = username.strip()[:60]
     user = session.scalars(select(User).where(User.username == username)).unique().one_or_none()
     now = clock.now()
+    # One answer for an unknown name, a wrong password and a locked account, after the same work:
+    # neither the message nor the time tells whether a username exists.
+    refused = SignIn(None, Message("用户名或密码错误；连续错误5次后账户将锁定15分钟"))
+    password_ok = check_password(user, password)
     if user is not None and user.locked_until is not None and user.locked_until > now:
         audit.record(session, username, "auth.locked", source=source)
-        return SignIn(None, Message("登录失败次数过多，账户已暂时锁定，请15分钟后再试"))
-    if user is None or not user.active or not check_password(user, password):
+        return refused
+    if user is None or not user.active or not password_ok:
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILURES:
                 user.locked_until, user.failed_logins = now + LOCK_FOR, 0
         audit.record(session, username, "auth.fail", source=source)
-        return SignIn(None, Message("用户名或密码错误"))
+        return refused
     user.failed_logins, user.locked_until = 0, None
     audit.record(session, username, "auth.login", source=source)
     return SignIn(user)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core.messages import Message
-from workflows.core.models import Evidence, Matter, User, UserRole
+from workflows.core.models import Evidence, EvidenceLink, Matter, User, UserRole
 from workflows.core.roles import role_def
 from workflows.domain.forms import fields_of
 from workflows.engine import specs
@@ -46,11 +46,12 @@ def evidence_by_hash(session: Session, hashes: set[str]) -> dict[str, Evidence]:
 
 
 class FormLookups:
-    """Form validation's view of the world, as of today, for a case of ``unit_id``."""
+    """Form validation's view of the world, as of today, for case ``instance_id`` of ``unit_id``."""
 
-    def __init__(self, session: Session, unit_id: int):
+    def __init__(self, session: Session, unit_id: int, instance_id: int | None = None):
         self.session = session
         self.unit_id = unit_id
+        self.instance_id = instance_id
 
     def user_problem(self, username: str, role: str) -> str | None:
         user = self.session.scalars(select(User).where(User.username == username, User.active.is_(True))).unique().first()
@@ -68,7 +69,9 @@ class FormLookups:
         return self.session.scalars(select(Matter.code).where(Matter.code == code, Matter.active.is_(True))).first() is not None
 
     def evidence_exists(self, sha256: str) -> bool:
-        return self.session.get(Evidence, sha256) is not None
+        """Only a file uploaded to this case: another case's evidence is not this case's to cite."""
+        return self.session.scalars(select(EvidenceLink.id).where(
+            EvidenceLink.sha256 == sha256, EvidenceLink.instance_id == self.instance_id)).first() is not None
 
 
 def enum_labels(session: Session, field_id: str) -> dict[str, str]:

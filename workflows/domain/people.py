@@ -7,6 +7,7 @@ Credentials are in :mod:`workflows.domain.credentials`.
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 
@@ -30,11 +31,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
+def check_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is the user's. For no user the same work is done against a dummy hash,
+    so the time taken does not tell whether a username exists."""
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(user.password_hash if user is not None else _dummy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a password anyone has")
 
 
 def ensure_roles(session: Session) -> None:

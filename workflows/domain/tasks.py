@@ -246,7 +246,7 @@ def complete(session: Session, store: EvidenceStore | None, actor: User, task_id
     run = CaseRun.load(session, row.instance)
     task = run.ready_task(task_id)
     clean, errors = validate_form(fields_of(task.task_spec), data, task.data,
-                                  lookups.FormLookups(session, row.instance.unit_id))
+                                  lookups.FormLookups(session, row.instance.unit_id, row.instance_id))
     if errors:
         return Submission(data, errors=errors)
     task.data.update(clean, last_actor=actor.username)
