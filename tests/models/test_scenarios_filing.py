@@ -151,3 +151,18 @@ def test_unit_scoped_lanes_keep_other_units_out(bureau):
         case.do("approve_filing_unit", "zhang", unit_filing_opinion="approve", unit_filing_comment="同意。")
     case.do("approve_filing_unit", "wang", unit_filing_opinion="approve", unit_filing_comment="同意。")
     assert case.done_by[-1] == ("approve_filing_unit", "wang")
+
+
+def test_the_filer_cannot_confirm_as_the_second_officer(bureau):
+    case = bureau.start().file()
+    confirm = case.task("confirm_participation")
+    tasks.release(case.db, bureau.user("li"), confirm.task_id)  # the second officer puts it back in the pool
+    with pytest.raises(NotAllowed, match="按照职责分离，张三已办理本案的“立案登记”，不能办理“确认参与调查”"):
+        tasks.claim(case.db, bureau.user("zhang"), confirm.task_id)
+    with pytest.raises(NotAllowed, match="按照职责分离"):
+        tasks.complete_or_raise(case.db, bureau.user("zhang"), confirm.task_id,
+                                {"second_participation": "confirm", "second_recusal": "none"})
+    assert case.ready == ["confirm_participation"]
+    tasks.claim(case.db, bureau.user("li"), confirm.task_id)
+    case.do("confirm_participation", "li", second_participation="confirm", second_recusal="none")
+    assert case.ready == ["approve_filing_unit"]

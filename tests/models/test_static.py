@@ -11,6 +11,8 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from workflows.domain import duties
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = ROOT / "bpmn"
 BPMN_FILES = sorted(MODEL_DIR.glob("*.bpmn"))
@@ -276,8 +278,9 @@ def test_form_fields_follow_the_dialect(path):
                 assert not values, where
             if ftype == "user":
                 assert props.get("role") in ROLE_LABELS, where
+                assert set(props) <= {"role", "not_by"}, where
         props = _properties(task)
-        assert set(props) <= {"name_en", "assignee", "due", "av_required"}, tid
+        assert set(props) <= {"name_en", "assignee", "due", "av_required", "not_by"}, tid
         if "av_required" in props:
             assert props["av_required"] == "true"
             assert any(f.get("type") == "file" for f in fields), f"{tid}: AV task without a file field"
@@ -471,3 +474,13 @@ def test_business_rule_tasks_reference_existing_decisions():
     for path, _, process in _processes():
         for task in process.findall("bpmn:businessRuleTask", NS):
             assert task.get("{%s}decisionRef" % NS["camunda"]) in decisions, task.get("id")
+
+
+def test_separation_of_duties_names_tasks_and_roles_that_exist():
+    tasks = {t.get("id") for path in BPMN_FILES for t in _parse(path).iter("{%s}userTask" % NS["bpmn"])}
+    declared = [(p.get("value"), path.name) for path in BPMN_FILES for p in _parse(path).iter("{%s}property" % NS["camunda"])
+                if "not_by" in (p.get("name"), p.get("id"))]
+    assert declared
+    for value, where in declared:
+        named, roles = duties.parse(value)
+        assert named <= tasks and roles <= set(ROLE_LABELS), (where, value)

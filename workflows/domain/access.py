@@ -105,6 +105,14 @@ def check_act(user: User, row: HumanTask) -> None:
     check_credential(user, row.role_id)
 
 
+def check_separation(user: User, row: HumanTask, done: HumanTask | None) -> None:
+    """Separation of duties: ``done`` is a task of this case the user completed that rules them out
+    (see :mod:`workflows.domain.duties`)."""
+    if done is not None:
+        raise NotAllowed(Message("按照职责分离，%(user)s已办理本案的“%(done)s”，不能办理“%(task)s”",
+                                 user=user.full_name, done=done.name, task=row.name), reason="separation")
+
+
 def takeable(user: User) -> ColumnElement[bool]:
     """SQL for the ready, unclaimed tasks :func:`may_act` lets the user take (the inbox's pool).
 

@@ -42,6 +42,7 @@ class Lookups(Protocol):
     def user_problem(self, username: str, role: str) -> str | None: ...
     def matter_exists(self, code: str) -> bool: ...
     def evidence_exists(self, sha256: str) -> bool: ...
+    def duty_conflict(self, username: str, not_by: str) -> str | None: ...
 
 
 def fields_of(task_spec: Any) -> list[FieldSpec]:
@@ -180,8 +181,11 @@ def _enum(f: FieldSpec, value: Any, _: Lookups):
 def _user(f: FieldSpec, value: Any, lookups: Lookups):
     if not isinstance(value, str):
         raise TypeError
-    problem = lookups.user_problem(value.strip(), f.properties.get("role", ""))
-    return (None, Message("%(label)s：%(problem)s", label=f.label, problem=problem)) if problem else (value.strip(), None)
+    username = value.strip()
+    problem = lookups.user_problem(username, f.properties.get("role", ""))
+    if problem is None and f.properties.get("not_by"):
+        problem = lookups.duty_conflict(username, f.properties["not_by"])
+    return (None, Message("%(label)s：%(problem)s", label=f.label, problem=problem)) if problem else (username, None)
 
 
 def _matter(f: FieldSpec, value: Any, lookups: Lookups):

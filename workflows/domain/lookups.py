@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from workflows.core.messages import Message
 from workflows.core.models import Evidence, EvidenceLink, Matter, User, UserRole
 from workflows.core.roles import role_def
+from workflows.domain import duties
 from workflows.domain.forms import fields_of
 from workflows.engine import specs
 from workflows.engine.runtime import today
@@ -67,6 +68,11 @@ class FormLookups:
 
     def matter_exists(self, code: str) -> bool:
         return self.session.scalars(select(Matter.code).where(Matter.code == code, Matter.active.is_(True))).first() is not None
+
+    def duty_conflict(self, username: str, not_by: str) -> str | None:
+        """Why ``username`` may not be chosen: a task of this case they did that ``not_by`` names."""
+        done = duties.conflict(self.session, self.instance_id, username, not_by)
+        return Message("按照职责分离，已办理本案“%(task)s”的人员不能担任", task=done.name) if done else None
 
     def evidence_exists(self, sha256: str) -> bool:
         """Only a file uploaded to this case: another case's evidence is not this case's to cite."""

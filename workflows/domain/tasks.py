@@ -17,7 +17,7 @@ from workflows.core import clock
 from workflows.core.errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
 from workflows.core.messages import Message
 from workflows.core.models import Evidence, HumanTask, Instance, Matter, TaskDraft, User
-from workflows.domain import access, lookups, records, steps
+from workflows.domain import access, duties, lookups, records, steps
 from workflows.domain.evidence_store import EvidenceError, EvidenceStore
 from workflows.domain.forms import FieldSpec, fields_of, validate_form
 from workflows.domain.people import get_user
@@ -62,7 +62,15 @@ def _actionable(session: Session, actor: User, task_id: str, *, with_state: bool
     """The ready task of a running case that the actor may act on, or the refusal."""
     row = _open(session, task_id, with_state=with_state)
     access.check_act(actor, row)
+    _check_duties(session, actor, row)
     return row
+
+
+def _check_duties(session: Session, actor: User, row: HumanTask, spec=None) -> None:
+    """Separation of duties, where the task's model declares it (``not_by``)."""
+    not_by = (getattr(spec or _task_spec(session, row), "extensions", {}) or {}).get(duties.PROPERTY)
+    if not_by:
+        access.check_separation(actor, row, duties.conflict(session, row.instance_id, actor.username, not_by))
 
 
 # --- the task page -----------------------------------------------------------------------------
@@ -103,6 +111,7 @@ def sheet(session: Session, actor: User, task_id: str, submitted: dict[str, Any]
     if row.state == "ready":
         try:
             access.check_act(actor, row)
+            _check_duties(session, actor, row, spec)
         except NotAllowed as exc:
             refusal = exc
     return TaskSheet(
@@ -147,6 +156,7 @@ def claim(session: Session, actor: User, task_id: str) -> HumanTask:
     if row.assignee is not None:
         raise Conflict(Message("该任务已由%(user)s认领", user=row.assignee))
     access.check_act(actor, row)
+    _check_duties(session, actor, row)
     taken = session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.assignee.is_(None),
                                                     HumanTask.state == "ready").values(assignee=actor.username)
                             .execution_options(synchronize_session=False))
@@ -176,6 +186,7 @@ def reassign(session: Session, actor: User, task_id: str, to_username: str) -> H
     access.check_supervise(actor, row.instance)
     target = get_user(session, to_username)
     access.check_assignee(target, row)
+    _check_duties(session, target, row)
     previous, row.assignee = row.assignee, target.username
     _log(session, row, actor.username, "task.reassign", name=row.name, previous=previous, assignee=target.username)
     return row
