@@ -40,6 +40,7 @@ bench: install-dev
 	$(BIN)/python -m bench.monitor
 	$(BIN)/python -m bench.studio
 	$(BIN)/python -m bench.http_load
+	$(BIN)/python -m bench.portal
 	@if [ -n "$(PG_TEST_URL)" ]; then $(BIN)/python -m bench.timers --url $(PG_TEST_URL); fi
 
 # The studio's modeler bundle (bpmn-js, properties panel, dmn-js): sources and lockfile in

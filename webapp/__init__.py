@@ -74,10 +74,11 @@ def _register_blueprints(app: Flask) -> None:
     from .cases import bp as cases
     from .inbox import bp as inbox
     from .monitor import bp as monitor
+    from .portal import bp as portal
     from .studio import bp as studio
     from .tasks import bp as tasks
 
-    for blueprint in (auth, inbox, tasks, cases, monitor, admin, studio):
+    for blueprint in (auth, inbox, tasks, cases, monitor, admin, studio, portal):
         app.register_blueprint(blueprint)
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from workflows.domain import casefile, cases, credentials, inbox, integrity, people, policy, records, tasks
+from workflows.domain import casefile, cases, checkpoints, credentials, inbox, integrity, people, policy, records, tasks
 from workflows.domain import holidays as holiday_admin
 from workflows.design import deployment
 from workflows.design import migration
@@ -29,9 +30,10 @@ from workflows.core.errors import Conflict, EngineError, FormInvalid, NotAllowed
 from workflows.design.layout import layout_file
 from workflows.core.models import HumanTask, Instance
 from workflows.domain.people import get_user
-from workflows.core.settings import load_settings
+from workflows.core.settings import limits, load_settings
+from workflows.engine.serialization import unstorable
 from workflows.design.validation import validate
-from workflows.worker import run_worker, start_sweeper_thread
+from workflows.worker import SweepReport, run_worker, start_sweeper_thread
 
 
 def _actor() -> str:
@@ -39,6 +41,7 @@ def _actor() -> str:
 
 
 EXIT_INVALID, EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 3, 4, 5  # 2 is click's usage error
+EXIT_SWEEP_FAILED = 125  # `worker`: otherwise its exit status counts the cases parked in error
 
 
 def handle_errors(fn):
@@ -70,8 +73,13 @@ def _json_data(text: str | None) -> dict:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"--data is not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError("--data is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("--data must be a JSON object")
+    problem = unstorable(data, limits())
+    if problem:
+        raise ValueError(f"--data cannot be stored with a case: {problem}")
     return data
 
 
@@ -136,15 +144,21 @@ def deploy(paths, note):
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def start(process_id, username, data, as_json):
-    """Start a case of PROCESS_ID."""
+    """Start a case of PROCESS_ID. A case whose diagram code fails at once is kept, parked in error:
+    the error is printed and the exit status is 1."""
     settings = load_settings()
     with session_scope(settings) as session:
         started = cases.start(session, settings, get_user(session, username), process_id, _json_data(data))
         instance = started.instance
         out = {"case_no": instance.case_no, "id": instance.id, "status": instance.status,
                "tasks": [_task_dict(r) for r in started.tasks]}
+        if instance.status == "error":
+            out["error"] = {"element": instance.error_task, "message": instance.error_message}
     _print(out, as_json, lambda o: f"started {o['case_no']} (id {o['id']}, {o['status']})\n" +
            "\n".join(_task_line(t) for t in o["tasks"]))
+    if "error" in out:
+        click.echo(f"error at {out['error']['element'] or '-'}: {out['error']['message']}", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 def _task_dict(row: HumanTask) -> dict:
@@ -245,17 +259,41 @@ def show(case_no, username, as_json):
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for monitoring (same exit status).")
+@click.option("--checkpoint", is_flag=True,
+              help="When everything verifies, append a signed checkpoint of every chain to the checkpoint file "
+                   "and print it.")
 @handle_errors
-def verify():
-    """Verify every audit chain and re-hash every evidence file; name each problem."""
+def verify(as_json, checkpoint):
+    """Verify the audit chains (and against the latest checkpoint), cases, model sets and evidence; name each problem.
+
+    Exit status 1 when anything is wrong."""
     settings = load_settings()
     with session_scope(settings, write=False) as session:
-        problems = integrity.problems(session, records.evidence_store(settings))
-    for problem in problems:
+        found = integrity.report(session, records.evidence_store(settings))
+        written, refused = None, []
+        if checkpoint and found.ok:
+            try:
+                written = checkpoints.write(session, settings)
+            except checkpoints.CheckpointRefused as exc:
+                refused = exc.problems
+    if as_json:
+        out = found.as_dict() | {"written_checkpoint": written.statement() if written else None}
+        if refused:
+            out["ok"] = False
+            out["problems"] += [{"kind": "checkpoint", "subject": "checkpoint refused", "message": p} for p in refused]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        sys.exit(1 if not out["ok"] else 0)
+    for problem in found.problems:
         click.echo(f"BROKEN {problem}", err=True)
-    if problems:
+    for problem in refused:
+        click.echo(f"BROKEN checkpoint refused: {problem}", err=True)
+    if found.problems or refused:
         sys.exit(1)
-    click.echo("ok: every audit chain verifies and every evidence file is intact")
+    against = f", and the log extends {found.checkpoint.name}" if found.checkpoint else ""
+    click.echo(f"ok: every audit chain verifies{against}; every case, model set and evidence file is as recorded")
+    if written:
+        click.echo(f"wrote to {settings.checkpoint_path}:\n{written.text()}")
 
 
 @main.command()
@@ -264,9 +302,23 @@ def verify():
 @click.option("--batch", default=50, show_default=True, help="Cases per transaction.")
 @handle_errors
 def worker(once, interval, batch):
-    """Fire due timers. On PostgreSQL, run as many workers as you like."""
-    fired = run_worker(load_settings(), once=once, interval=interval, batch=batch)
+    """Fire due timers. On PostgreSQL, run as many workers as you like.
+
+    A case whose timers fail is parked in error (audited, in the monitor's error list) and the others
+    go on. Exit status: the number of cases parked in error (at most 100), 0 when none was; 125 when
+    a sweep failed as a whole (the database could not be reached)."""
+    report = SweepReport()
+    try:
+        fired = run_worker(load_settings(), once=once, interval=interval, batch=batch, report=report)
+    except SQLAlchemyError as exc:
+        click.echo(f"error: the timer sweep failed: {' '.join(str(exc).split())[:300]}", err=True)
+        sys.exit(EXIT_SWEEP_FAILED)
     click.echo(f"fired the timers of {fired} case(s)")
+    for case_id, message in report.failed:
+        click.echo(f"case {case_id} parked in error: {message}", err=True)
+    if report.failed:
+        click.echo(f"{len(report.failed)} case(s) failed", err=True)
+        sys.exit(min(len(report.failed), 100))
 
 
 @contextmanager
@@ -631,3 +683,53 @@ def migrate_cmd(only_check, case_refs, to_version, as_json):
         sys.exit(EXIT_CONFLICT)
     if "refused" in outcomes:
         sys.exit(EXIT_INVALID)
+
+
+@main.group("report")
+def report_cmd():
+    """Reports: the annual statistics report (年度统计)."""
+
+
+@report_cmd.command("annual")
+@click.argument("year", type=int)
+@click.option("--published", "as_published", is_flag=True,
+              help="The approved report as published, not the live figures (exit 4 if not published).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the report's tables as CSV to this file.")
+@click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the report as PDF to this file.")
+@handle_errors
+def report_annual(year, as_published, as_json, csv_file, pdf_file):
+    """The annual statistics report of YEAR: penalties, decisions, reviews, disclosure, staff."""
+    from workflows.domain import annual_report  # the PDF module brings WeasyPrint only when asked
+    from workflows.domain.annual_report_pdf import render_pdf
+
+    with _unit_of_work() as session:
+        published = annual_report.published(session, year) if as_published else None
+        if as_published and published is None:
+            raise NotFound(f"the {year} annual report has not been published")
+        report = published.report if published else annual_report.build(session, year)
+        tables = annual_report.sections(report)
+    if csv_file:
+        csv_file.write_text(annual_report.to_csv(report), encoding="utf-8")
+    if pdf_file:
+        pdf_file.write_bytes(render_pdf(report, published))
+    out = json.loads(annual_report.to_json(report)) | {
+        "rates": {"credential_rate": _str(report.staffing.credential_rate),
+                  "reviewer_share": _str(report.staffing.reviewer_share),
+                  "reviewer_goal_met": report.staffing.meets_goal,
+                  "disclosure_timely_rate": _str(report.disclosures.timely_rate)},
+        "published": {"case_no": published.case_no, "published_at": published.published_at.isoformat(),
+                      "revision": published.revision} if published else None}
+    _print(out, as_json, lambda o: f"{year}年度行政执法统计（{o['start']}至{o['end']}"
+           + ("，已公开" if published else "，实时数据") + "）\n"
+           + "".join(f"{t.title}\n" + "".join(
+               f"  {row.label}：" + ("；".join(f"{col} {v}" for col, v in zip(t.columns, row.values) if v is not None)
+               or "—") + "\n" for row in t.rows)
+               for t in tables)
+           + (f"CSV: {csv_file}\n" if csv_file else "") + (f"PDF: {pdf_file}\n" if pdf_file else ""))
+
+
+def _str(value) -> str | None:
+    return None if value is None else str(value)

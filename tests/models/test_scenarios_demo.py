@@ -26,7 +26,7 @@ def db(settings, frozen_clock):
 
 def test_demo_cases_fill_every_inbox_once(db, settings):
     create_demo_cases(db, settings)
-    instances = list(db.scalars(select(Instance).order_by(Instance.id)))
+    instances = list(db.scalars(select(Instance).where(Instance.process_id == "enforcement_case").order_by(Instance.id)))
     stages = [(i.status, sorted(row.spec_id for row in cases.ready_tasks_of(db, i.id))) for i in instances]
     assert stages == [
         ("running", ["approve_filing_unit"]),
@@ -40,6 +40,9 @@ def test_demo_cases_fill_every_inbox_once(db, settings):
         ("terminated", []),
         ("error", []),  # stopped at 登记立案
         ("completed", []),
+        ("completed", []),  # a natural person's decision, published on time
+        ("completed", []),  # published, then withdrawn on review (disclosure_correction)
+        ("completed", []),  # published, then corrected
     ]
     windows = alerts.windows(db)
     assert [windows.case(i.decision_due, i.decided_on) for i in instances[5:7]] == [alerts.YELLOW, alerts.RED]
@@ -53,4 +56,4 @@ def test_demo_cases_fill_every_inbox_once(db, settings):
     assert [r.spec_id for r in cases.ready_tasks_of(db, instances[9].id)] == ["onsite_inspection"]
 
     create_demo_cases(db, settings)
-    assert db.scalar(select(func.count()).select_from(Instance)) == 11
+    assert db.scalar(select(func.count()).select_from(Instance).where(Instance.process_id == "enforcement_case")) == 14

@@ -7,16 +7,18 @@ from datetime import date
 
 import pytest
 
-from workflows.core.errors import CredentialRequired
-from workflows.domain import credentials
+from workflows.core.errors import CredentialRequired, FormInvalid
+from workflows.core.models import Matter
+from workflows.domain import credentials, lookups
 
 from .conftest import end_of, shanghai
 
 MATTER = {
     "matter_code": "MZ-CF-0011", "matter_name": "养老机构未与老年人或其代理人签订服务协议", "matter_category": "penalty",
-    "matter_status": "active", "enforcement_subject": "新市区民政局", "duties": "对养老机构服务协议签订情况进行监督检查。",
+    "matter_field": "养老服务", "matter_status": "active", "enforcement_subject": "新市区民政局", "duties": "对养老机构服务协议签订情况进行监督检查。",
     "powers": "责令改正，给予警告；情节严重的，处以3万元以下罚款。",
-    "legal_basis": "《养老机构管理办法》（民政部令第66号）第四十六条", "procedure": "立案、调查取证、告知、决定、送达、执行。",
+    "legal_basis": "《养老机构管理办法》（民政部令第66号）第四十六条", "penalty_types": "警告；罚款",
+    "discretion": "未签订服务协议的，责令改正，给予警告；拒不改正的，处1万元以上3万元以下罚款。", "procedure": "立案、调查取证、告知、决定、送达、执行。",
     "remedy_channels": "行政复议：新市区人民政府；行政诉讼：新市区人民法院。", "receiving_body": "养老服务科",
     "approving_body": "新市区民政局", "guide_time_limit": "自立案之日起九十日内作出决定",
     "guide_office_hours": "工作日 9:30–13:30，15:30–19:30",
@@ -50,7 +52,7 @@ def test_matter_is_published_after_legal_check_and_office_approval(bureau):
         "matter", True, MATTER["matter_name"], date(2026, 11, 2))
     assert content["guide_phone"] == "0991-1234567" and content["enforcing_body"] == "新市区民政局"
     assert case.done_by == [("draft_matter", "sun"), ("legal_check_matter", "zhou"), ("approve_matter", "zheng")]
-    assert case.actions[-1] == "disclosure.write"
+    assert case.actions[-2:] == ["disclosure.write", "catalogue.publish"]
 
 
 def test_rejected_drafts_go_back_to_the_unit(bureau):
@@ -88,3 +90,65 @@ def test_abolished_matter_is_published_as_abolished_and_ends(bureau):
     assert case.instance.status == "completed"
     assert case.path[-2:] == ["gw_matter_status", "end_abolished"]
     assert json.loads(case.disclosures[0].content)["matter_status"] == "abolished"
+
+
+# --- one catalogue: what pre_disclosure publishes is what officers file against -----------------
+
+def test_publishing_a_matter_makes_it_fileable(bureau):
+    case = bureau.start(matter_code="MZ-CF-0011", party_name="新市区康乐老年公寓")
+    with pytest.raises(FormInvalid) as invalid:  # not in the catalogue yet
+        case.file(matter_code="MZ-CF-0011")
+    assert invalid.value.errors == {"matter_code": ["执法事项：执法事项目录中没有该事项"]}
+
+    published = drafted(bureau)
+    check_and_approve(published)
+    matter = bureau.db.get(Matter, "MZ-CF-0011")
+    assert (matter.active, matter.revision, matter.field, matter.penalty, matter.discretion) == (
+        True, 1, "养老服务", "警告；罚款", MATTER["discretion"])
+    assert (matter.approved_by, matter.approved_role, matter.source_case_id) == ("zheng", "office", published.instance.id)
+    assert matter.approved_at == shanghai(2026, 11, 2, 12)
+    assert matter.random_inspection is True and matter.guide_phone == "0991-1234567"
+    assert "MZ-CF-0011" in [m.code for m in lookups.active_matters(bureau.db)]
+
+    case.file(matter_code="MZ-CF-0011")
+    assert case.instance.matter_code == "MZ-CF-0011" and case.ready == ["confirm_participation"]
+
+
+def test_abolishing_a_matter_stops_new_filings_but_running_cases_keep_it(bureau):
+    check_and_approve(drafted(bureau))
+    running = bureau.start(matter_code="MZ-CF-0011").file(matter_code="MZ-CF-0011")
+
+    abolish = drafted(bureau, matter_status="abolished", change_note="上位法修改，事项取消。")
+    assert bureau.db.get(Matter, "MZ-CF-0011").active  # a draft changes nothing
+    check_and_approve(abolish)
+    matter = bureau.db.get(Matter, "MZ-CF-0011")
+    assert (matter.active, matter.revision, matter.source_case_id) == (False, 2, abolish.instance.id)
+    assert matter.abolished_at is not None
+    assert "MZ-CF-0011" not in [m.code for m in lookups.active_matters(bureau.db)]
+
+    with pytest.raises(FormInvalid):
+        bureau.start(matter_code="MZ-CF-0011").file(matter_code="MZ-CF-0011")
+    running.approve_filing()  # the running case carries on with its matter
+    assert running.instance.matter_code == "MZ-CF-0011" and "onsite_inspection" in running.ready
+
+    check_and_approve(drafted(bureau, change_note="恢复公示。"))  # published again: in force again
+    matter = bureau.db.get(Matter, "MZ-CF-0011")
+    assert (matter.active, matter.abolished_at, matter.revision) == (True, None, 3)
+
+
+def test_a_returned_draft_leaves_the_catalogue_as_it_was(bureau):
+    check_and_approve(drafted(bureau))
+    case = drafted(bureau, matter_name="改名后的事项", guide_phone="0991-0000000")
+    check_and_approve(case, office="return")
+    matter = bureau.db.get(Matter, "MZ-CF-0011")
+    assert (matter.name, matter.guide_phone, matter.revision) == (MATTER["matter_name"], "0991-1234567", 1)
+
+
+def test_the_existing_catalogue_entry_is_updated_in_place(bureau):
+    before = bureau.db.get(Matter, "MZ-CF-0001")
+    assert before.approved_at is None and before.revision == 0  # from the earlier catalogue
+    check_and_approve(drafted(bureau, matter_code="MZ-CF-0001", matter_name="社会组织涂改、出租、出借登记证书或印章",
+                              matter_field="社会组织"))
+    after = bureau.db.get(Matter, "MZ-CF-0001")
+    assert (after.name, after.revision, after.approved_role, after.active) == (
+        "社会组织涂改、出租、出借登记证书或印章", 1, "office", True)

@@ -1,6 +1,7 @@
 """Helpers shared by the web app tests and the browser tests."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import struct
 import zlib
@@ -40,6 +41,8 @@ def copy_database(source: Path, folder: Path) -> Settings:
         src.backup(dst)
     src.close()
     dst.close()
+    if (source.parent / "audit_key").exists():  # the audit chains are keyed: the key goes with its database
+        shutil.copy2(source.parent / "audit_key", folder / "audit_key")
     return load_settings({"SANXIANG_INSTANCE_PATH": str(folder)})
 
 

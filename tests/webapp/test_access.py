@@ -12,7 +12,7 @@ from workflows.core.db import session_scope
 from workflows.core.errors import CredentialRequired, FormInvalid, NotAllowed, NotFound
 from workflows.core.models import Instance
 from workflows.design import studio
-from workflows.domain import casefile, cases, records, supervision, tasks
+from workflows.domain import casefile, cases, disclosure, records, supervision, tasks
 from workflows.domain.people import get_user
 
 from .conftest import FILING, Auth, complete, csrf_token, start_case
@@ -59,6 +59,18 @@ TABLE = [
     ("GET", "/monitor/processes/web_case/1",                   302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
     ("GET", "/monitor/processes/no_such_process/1",            302, 403, 403, 403, 403, 404, 403, 404, 403, 403, 404, 404),
     ("GET", "/monitor/processes/web_case/1/diagram.bpmn",      302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    # the annual statistics report: its live figures for the office, legal reviewers, agency heads, managers
+    # and administrators; starting its approval (a year not begun is refused with a message); the public
+    # report only once approved and published (none here)
+    ("GET", "/monitor/report",                                 302, 403, 403, 403, 403, 403, 302, 302, 302, 403, 302, 302),
+    ("GET", "/monitor/report/2026",                            302, 403, 403, 403, 403, 403, 200, 200, 200, 403, 200, 200),
+    ("GET", "/monitor/report/2026.csv",                        302, 403, 403, 403, 403, 403, 200, 200, 200, 403, 200, 200),
+    ("GET", "/monitor/report/2026.pdf",                        302, 403, 403, 403, 403, 403, 200, 200, 200, 403, 200, 200),
+    ("POST", "/monitor/report/2999/approval",                  302, 403, 403, 403, 403, 403, 302, 302, 302, 403, 302, 302),
+    ("GET", "/gongshi/report",                                 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/report/2026",                            404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "/gongshi/report/2026.csv",                        404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "/gongshi/report/2026.pdf",                        404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     # 督办: managers and agency heads send; who may act on the case's open task acknowledges
     ("POST", "/cases/{a}/supervise",                           302, 403, 403, 403, 403, 403, 403, 302, 403, 403, 302, 403),
     ("POST", "/cases/notices/{notice}/ack",                    302, 302, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
@@ -116,6 +128,36 @@ TABLE = [
     ("POST", "/studio/upload",                                 302, 403, 403, 403, 403, 403, 403, 403, 403, 302, 403, 302),
     ("POST", "/studio/drafts/{draft}/discard",                 302, 403, 403, 403, 403, 403, 403, 403, 403, 302, 403, 302),
     ("POST", "/studio/deploy",                                 302, 403, 403, 403, 403, 403, 403, 403, 403, 302, 403, 302),
+    # the public portal's 事前公开 pages and the credential check: the same for everyone, signed in or not
+    ("GET", "/gongshi/",                                       200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/matters",                                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/matters/MZ-CF-0001",                     200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/duties",                                 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/personnel",                              200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/procedure",                              200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/procedure/web_case",                     200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/procedure/web_case.bpmn",                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/remedies",                               200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/inspections",                            200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/guides",                                 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/zheng",                                  200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/zheng/{cred}",                           200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/zheng/{cred}.svg",                       200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/zheng/{cred}/card",                      200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/lang/en",                                302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    # 事后公开: the decisions, a permalink, the feeds and the sitemap, the same for everyone
+    ("GET", "/gongshi/decisions",                              200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/decisions/{disclosure}",                 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/decisions/999",                          404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "/gongshi/feed.atom",                              200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/feed.json",                              200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/gongshi/sitemap.xml",                            200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # the register of disclosures: supervisors (a unit head sees the unit's); asking to withdraw or correct
+    # a record that does not exist; taking one down on credit repair: the case's unit head, agency heads,
+    # administrators (it leaves the portal: after the GETs above)
+    ("GET", "/monitor/disclosures",                            302, 403, 403, 403, 403, 200, 403, 200, 403, 403, 200, 200),
+    ("POST", "/monitor/disclosures/999/change",                302, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("POST", "/monitor/disclosures/{disclosure}/remove",       302, 403, 403, 403, 403, 302, 403, 302, 403, 403, 403, 302),
     ("POST", "/cases/new",                                     302, 302, 302, 403, 302, 403, 403, 403, 403, 403, 403, 403),
     ("POST", "/language",                                      302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
     ("POST", "/login",                                         422, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
@@ -150,10 +192,18 @@ BODIES = {
     "/admin/settings/policies/surcharge_rate": lambda: {"value": "0.03", "basis": "行政处罚法第72条", "note": "核对"},
     "/admin/holidays/import": lambda: {"file": (io.BytesIO("date,kind,name\n2027-01-01,holiday,元旦\n".encode()), "h.csv")},
     "/admin/holidays/day": lambda: {"day": "2027-02-06", "kind": "workday", "name": "春节调休"},
+    "/monitor/disclosures/{disclosure}/remove": lambda: {"applied_on": "2026-11-01", "reason": "已整改，申请信用修复。",
+                                                          "obligations_met": "y"},
     "/login": lambda: {"username": "officer1", "password": "wrong"},
     "/studio/upload": lambda: {"file": (io.BytesIO((WEB_BPMN / "web_case.bpmn").read_bytes()), "web_case.bpmn")},
     "/studio/deploy": lambda: {"note": "未选草稿"},
 }
+
+
+# A warning to case A's party, published as the disclosure hook writes it (credit repair may take it down at once).
+PUBLISHED = {"party_type": "organisation", "party_name": "新市区某某养老协会", "matter_code": "MZ-CF-0001",
+             "decision_kind": "penalty", "penalty_type": "warning", "decision_date": "2026-11-02", "publish": True,
+             "disclosure_facts": "未按规定签订服务协议。", "disclosure_decision_text": "给予警告。"}
 
 
 def build_state(settings) -> dict[str, str]:
@@ -170,7 +220,8 @@ def build_state(settings) -> dict[str, str]:
         credential = get_user(session, "officer2").credentials[0].number
         draft = studio.save_draft(session, get_user(session, "designer"), "web_case.bpmn",
                                   (WEB_BPMN / "web_case.bpmn").read_bytes(), 1)
-    return {"a": str(a.instance_id), "a_filing": a.task_id, "a_approval": a_approval, "b_evidence": b_evidence,
+        published = disclosure.write(session, session.get(Instance, a.instance_id), PROCESS, PUBLISHED)
+    return {"disclosure": str(published.id), "a": str(a.instance_id), "a_filing": a.task_id, "a_approval": a_approval, "b_evidence": b_evidence,
             "sha": evidence.sha256, "missing": "0" * 64, "notice": str(notice.id), "cred": credential,
             "draft": str(draft.id)}
 
@@ -183,7 +234,7 @@ def test_the_table_names_every_route(app):
     assert routes - covered == set()
 
 
-EXAMPLE = {"a": 1, "sha": "a" * 64, "missing": "0" * 64, "a_filing": "t", "a_approval": "t", "b_evidence": "t",
+EXAMPLE = {"disclosure": 1, "a": 1, "sha": "a" * 64, "missing": "0" * 64, "a_filing": "t", "a_approval": "t", "b_evidence": "t",
            "notice": 1, "cred": "c", "draft": 1}
 
 

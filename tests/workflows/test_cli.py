@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import delete, select, update
 
 from tests.conftest import BPMN_DIR, seed_people
 from workflows.cli import main
 from workflows.core.db import session_scope
+from workflows.core.models import AuditEvent, Instance
 from workflows.core.settings import load_settings
 
 APPROVAL = str(BPMN_DIR / "approval.bpmn")
@@ -125,3 +127,28 @@ def test_administration_from_the_command_line(cli):
     assert "系统至少需要一名在职的系统管理员" in cli("users", "deactivate", "admin", "--reason", "x", ok=False).output
     bad_date = cli("users", "roles", "wang", "--role", "officer:2026-13-01:", ok=False).output
     assert "2026-13-01" in bad_date and "Traceback" not in bad_date
+
+
+def test_verify_reports_as_json_writes_signed_checkpoints_and_catches_a_cut_log(cli):
+    cli("deploy", APPROVAL)
+    cli("start", "approval", "--user", "zhang", "--data", '{"party_name": "某协会"}')
+    report = json.loads(cli("verify", "--json").output)
+    assert report["ok"] is True and report["problems"] == [] and report["checkpoint"] is None
+    assert report["checked"]["cases"] == 1 and len(report["key_id"]) == 16
+    out = cli("verify", "--checkpoint").output
+    assert "audit checkpoint #1" in out and "wrote to" in out
+    statement = json.loads(out.strip().splitlines()[-1])
+    assert statement["seq"] == 1 and statement["events"] == report["checked"]["events"] and statement["signature"]
+    assert "the log extends checkpoint #1" in cli("verify").output
+    with session_scope(load_settings()) as session:  # the case's last event deleted, its head moved back
+        last = session.scalars(select(AuditEvent).where(AuditEvent.chain == "case:1")
+                               .order_by(AuditEvent.seq.desc())).first()
+        session.execute(delete(AuditEvent).where(AuditEvent.id == last.id))
+        session.execute(update(Instance).values(audit_seq=last.seq - 1, audit_head=last.prev_hash))
+    broken = json.loads(cli("verify", "--json", ok=False).output)
+    assert broken["ok"] is False and broken["checkpoint"]["seq"] == 1
+    assert any(p["kind"] == "audit" and p["subject"] == f"audit chain case:1 #{last.seq}"
+               and "deleted from its end: checkpoint #1" in p["message"] for p in broken["problems"])
+    text = cli("verify", "--checkpoint", ok=False).output
+    assert f"BROKEN audit chain case:1 #{last.seq}: 1 event(s) deleted" in text and "wrote to" not in text
+    assert len(load_settings().checkpoint_path.read_text().splitlines()) == 1  # nothing written over the cut

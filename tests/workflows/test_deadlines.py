@@ -24,11 +24,13 @@ EXPECTED = {
     "legal_review_extension": (5, "working_days"),
     "av_upload": (1, "days"),
     "matter_review": (1, "years"),
+    "annual_report": (31, "days"),  # from 31 December: by 31 January
     "limitation_general": (2, "years"),
     "limitation_serious": (5, "years"),
     "warning_task": (2, "working_days"),
     "warning_case": (10, "working_days"),
     "warning_credential": (60, "days"),
+    "warning_annual_report": (20, "days"),
 }
 
 

@@ -7,4 +7,4 @@ from ..access import require_sign_in
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 bp.before_request(require_sign_in)
 
-from . import views  # noqa: E402,F401 - registers the routes
+from . import disclosures, report, views  # noqa: E402,F401 - registers the routes

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from flask import Response, render_template, request
 
 from workflows.core.workdays import TZ
-from workflows.domain import caselist, dashboard, lookups, process_stats
+from workflows.domain import alerts, caselist, dashboard, lookups, process_stats
 from workflows.engine import runtime
 
 from .. import db
@@ -63,7 +63,8 @@ def cases_xlsx():
 @bp.get("/warnings")
 def warnings():
     user, session = staff(), db.session()
-    return render_template("monitor/warnings.html", warnings=caselist.warnings(session, user, PER_PAGE))
+    return render_template("monitor/warnings.html", warnings=caselist.warnings(session, user, PER_PAGE),
+                           due=alerts.disclosures_due(session, user, PER_PAGE))
 
 
 @bp.get("/errors")

@@ -39,8 +39,30 @@ START_KEYS = (CASE_NO_KEY, FILER_KEY, UNIT_KEY, AGENCY_KEY)
 CATALOGUE_PROCESSES = frozenset({"pre_disclosure"})
 
 
+# The annual statistics report (年度统计报告): a process of its own, numbered in its own series, whose
+# script task ``REPORT_HOOK`` publishes the approved report of the year in ``REPORT_YEAR_KEY``
+# (:mod:`workflows.domain.annual_report`). The report counts what these elements of the case models
+# recorded: hearings held, collective discussions, transfers to judicial organs, legal-review opinions.
+REPORT_PROCESS = "annual_report"
+REPORT_HOOK = "publish_annual_report"
+REPORT_YEAR_KEY = "report_year"
+HEARING_ELEMENT, DISCUSSION_ELEMENT = "hold_hearing", "collective_discussion"
+TRANSFER_ELEMENT, REVIEW_ELEMENT = "transfer_case", "review_case"
+
+
+# Withdrawing or correcting a published decision (撤回、更正): a process of its own, numbered in its
+# own series; its ``DISCLOSURE_HOOK`` applies the approved change to the record named in
+# ``CORRECTION_TARGET_KEY`` (:mod:`workflows.domain.disclosure`) instead of writing a new one.
+CORRECTION_PROCESS = "disclosure_correction"
+CORRECTION_TARGET_KEY = "target_disclosure_id"
+
+
 def number_series(process_id: str) -> str:
-    """Which numbering setting a process's cases take: ``case`` or ``matter``."""
+    """Which numbering setting a process's cases take: ``case``, ``matter``, ``report`` or ``correction``."""
+    if process_id == REPORT_PROCESS:
+        return "report"
+    if process_id == CORRECTION_PROCESS:
+        return "correction"
     return "matter" if process_id in CATALOGUE_PROCESSES else "case"
 
 

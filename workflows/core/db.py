@@ -81,7 +81,7 @@ def session_factory(settings: Settings, *, write: bool = True) -> sessionmaker[S
     engine = get_engine(settings.database_url)
     if write:
         engine = engine.execution_options(write=True)
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"settings": settings})  # the audit key's path
 
 
 @contextmanager

@@ -54,12 +54,15 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = _rules(
     DeadlineRule("legal_review_extension", 5, "working_days", "法制审核延长期限", "内蒙古自治区实施办法"),
     DeadlineRule("av_upload", 1, "days", "音像记录上传期限", "内蒙古自治区实施办法第20条"),
     DeadlineRule("matter_review", 1, "years", "执法事项清单复核周期", "国办发〔2018〕118号"),
+    # counted from 31 December of the report's year: published by 31 January (118 §6)
+    DeadlineRule("annual_report", 31, "days", "年度执法统计报告公开期限", "国办发〔2018〕118号"),
     DeadlineRule("limitation_general", 2, "years", "行政处罚追责时效", "行政处罚法第36条"),
     DeadlineRule("limitation_serious", 5, "years", "涉及生命健康安全、金融安全的追责时效", "行政处罚法第36条"),
     # Warning windows (预警): not legal limits, the bureau's own supervision rule.
     DeadlineRule("warning_task", 2, "working_days", "任务到期黄牌预警提前量", "本机关执法监督规定"),
     DeadlineRule("warning_case", 10, "working_days", "办案期限黄牌预警提前量", "本机关执法监督规定"),
     DeadlineRule("warning_credential", 60, "days", "执法证件到期提醒提前量", "本机关执法证件管理规定"),
+    DeadlineRule("warning_annual_report", 20, "days", "年度统计报告催报提醒（自报告年度12月31日起）", "本机关执法监督规定"),
 )
 
 

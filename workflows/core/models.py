@@ -152,16 +152,40 @@ class Qualification(Base):
 
 
 class Matter(Base):
-    """An enforcement matter (执法事项) of the published catalogue."""
+    """An enforcement matter (执法事项) of the pre-disclosure catalogue: written only by the
+    ``pre_disclosure`` process (:mod:`workflows.domain.catalogue`); officers file against the
+    matters in force (``active``)."""
 
     __tablename__ = "matter"
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     field: Mapped[str] = mapped_column(String(60))
     legal_basis: Mapped[str] = mapped_column(Text)
-    penalty: Mapped[str] = mapped_column(Text, default="")
+    penalty: Mapped[str] = mapped_column(Text, default="")  # the penalty types (处罚种类)
     serious: Mapped[bool] = mapped_column(Boolean, default=False)  # life, health or finance: 5-year limitation
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # in force: new cases may be filed against it
+    category: Mapped[str] = mapped_column(String(20), default="penalty")  # penalty | coercion | inspection | …
+    discretion: Mapped[str] = mapped_column(Text, default="")  # the discretion standard (裁量基准)
+    enforcement_subject: Mapped[str] = mapped_column(String(200), default="")
+    duties: Mapped[str] = mapped_column(Text, default="")
+    powers: Mapped[str] = mapped_column(Text, default="")
+    procedure: Mapped[str] = mapped_column(Text, default="")
+    remedy_channels: Mapped[str] = mapped_column(Text, default="")
+    receiving_body: Mapped[str] = mapped_column(String(200), default="")
+    approving_body: Mapped[str] = mapped_column(String(200), default="")
+    guide_materials: Mapped[str] = mapped_column(Text, default="")
+    guide_time_limit: Mapped[str] = mapped_column(String(200), default="")
+    guide_office_hours: Mapped[str] = mapped_column(String(200), default="")
+    guide_address: Mapped[str] = mapped_column(String(300), default="")
+    guide_phone: Mapped[str] = mapped_column(String(50), default="")
+    random_inspection: Mapped[bool] = mapped_column(Boolean, default=False)  # on the 随机抽查事项清单
+    # the last publication: when, by whom and in which role it was approved, from which pre_disclosure case
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(60))
+    approved_role: Mapped[str | None] = mapped_column(String(40))
+    source_case_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # publications through pre_disclosure so far
+    abolished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DeadlineSetting(Base):
@@ -398,7 +422,12 @@ class TaskDraft(Base):
 
 
 class Disclosure(Base):
-    """A public disclosure record, redacted when written; the portal shows ``publish`` ones."""
+    """A public disclosure record, redacted when written (:mod:`workflows.domain.disclosure`).
+
+    A decision (``kind='decision'``) is on the portal while its ``status`` is ``published``, from
+    ``published_on`` to ``retain_until``; withdrawn, removed (credit repair) and expired records
+    leave the public pages and feeds but stay here. The columns after ``withdrawn_reason`` are what
+    the portal lists, searches and sorts by, copied from the content when it is written."""
 
     __tablename__ = "disclosure"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -406,14 +435,69 @@ class Disclosure(Base):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"), index=True)
     case_no: Mapped[str | None] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(300))
-    content: Mapped[str] = mapped_column(Text)  # JSON of the redacted public fields
+    content: Mapped[str] = mapped_column(Text)  # JSON of the redacted public fields (as corrected)
     publish: Mapped[bool] = mapped_column(Boolean)
     not_published_reason: Mapped[str | None] = mapped_column(String(40))
     not_published_note: Mapped[str | None] = mapped_column(Text)
     published_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)  # the public explanation (APL Art. 48)
+    status: Mapped[str] = mapped_column(String(20), default="published")  # published | withheld | withdrawn | removed
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)  # the last day of the publication limit (7 / 20 working days)
+    decision_type: Mapped[str | None] = mapped_column(String(40))  # a penalty's type, else the decision kind
+    party: Mapped[str | None] = mapped_column(String(200))  # as shown: 张某, or the organisation's name
+    matter_code: Mapped[str | None] = mapped_column(String(40))
+    retention_class: Mapped[str | None] = mapped_column(String(20))  # minor | general | serious | other
+    repair_from: Mapped[date | None] = mapped_column(Date)  # credit repair may take it down early from this day
+    retain_until: Mapped[date | None] = mapped_column(Date)  # the last day it is public
+    corrected_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_ground: Mapped[str | None] = mapped_column(String(40))
+    removed_on: Mapped[date | None] = mapped_column(Date)
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)  # the public content's last change
+    __table_args__ = (
+        # The portal's list, newest decision first, read in index order a page at a time; a date
+        # range is a range of it. Its filters by matter and by type have their own, in the same order.
+        Index("ix_disclosure_public", "kind", "status", "decision_date", "id"),
+        Index("ix_disclosure_matter", "matter_code", "decision_date", "id"),
+        Index("ix_disclosure_type", "decision_type", "decision_date", "id"),
+        # Records whose retention ended (the feeds' "no longer public" entries, newest first).
+        Index("ix_disclosure_retention", "kind", "status", "retain_until"),
+    )
+
+
+class DisclosureEvent(Base):
+    """What happened to a decision's public record: ``published``, ``corrected``, ``withdrawn``,
+    ``removed`` (early, on credit repair) are public and feed the feeds; ``requested`` (a withdrawal
+    or correction asked for, ``instance_id`` its ``disclosure_correction`` case) is internal. The end
+    of retention is no row: the calendar brings it (``Disclosure.retain_until``)."""
+
+    __tablename__ = "disclosure_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosure.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    effective_on: Mapped[date] = mapped_column(Date)  # the day it took effect (Asia/Shanghai)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    actor: Mapped[str] = mapped_column(String(60))
+    ground: Mapped[str | None] = mapped_column(String(40))  # why: review_revoked, credit_repair, …
+    note: Mapped[str] = mapped_column(Text, default="")  # the public explanation, redacted
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))  # the correction case
+    before: Mapped[str | None] = mapped_column(Text)  # a correction: the content it replaced (internal)
+    __table_args__ = (
+        Index("ix_disclosure_event_at", "at", "id"),  # the feeds, newest first
+        Index("ix_disclosure_event_instance", "instance_id"),
+    )
+
+
+class DisclosureTerm(Base):
+    """The portal's party search: each two-character piece of a public record's party (and its
+    credit code whole, ``#`` first), so a search reads the records of its rarest piece only."""
+
+    __tablename__ = "disclosure_term"
+    term: Mapped[str] = mapped_column(String(24), primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosure.id"), primary_key=True, index=True)
 
 
 class SupervisionNotice(Base):
@@ -447,7 +531,8 @@ _READ = text("action IN (%s)" % ", ".join(f"'{action}'" for action in READ_ACTIO
 
 
 class AuditEvent(Base):
-    """An append-only record; ``hash`` covers the event's canonical JSON and ``prev_hash``."""
+    """An append-only record; ``hash`` covers the event's canonical JSON and ``prev_hash``, keyed
+    (HMAC) with the audit key named by ``key_id`` (none: plain SHA-256, as written before keys)."""
 
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -461,9 +546,31 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    # What the case looked like after this act (JSON: hash of its state, status, inbox rows), covered by the link
+    seal: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         UniqueConstraint("chain", "seq"),  # a case's own events are found by chain
         # The reads of a case, newest last: the case page counts them and lists the latest from
         # here, however often the file was read, and the case's own events stay out of it.
         Index("ix_audit_reads", "instance_id", "created_at", "id", sqlite_where=_READ, postgresql_where=_READ),
     )
+
+
+class AnnualReport(Base):
+    """An approved annual statistics report (年度执法统计报告) as published: the figures frozen when
+    the ``annual_report`` process published them (:mod:`workflows.domain.annual_report`). A year
+    published again (a correction) gets a new row; the portal shows the latest."""
+
+    __tablename__ = "annual_report"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))  # the approval process
+    case_no: Mapped[str] = mapped_column(String(60))
+    as_of: Mapped[date] = mapped_column(Date)  # the figures count up to this day
+    content: Mapped[str] = mapped_column(Text)  # JSON of the figures
+    summary: Mapped[str] = mapped_column(Text, default="")  # the office's explanatory text (报告说明)
+    drafted_by: Mapped[str] = mapped_column(String(60))
+    reviewed_by: Mapped[str] = mapped_column(String(60))
+    approved_by: Mapped[str] = mapped_column(String(60))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.core import clock
+from workflows.core import clock, contract
 from workflows.domain import cases, records, supervision, tasks
 from workflows.domain.steps import CaseRun
 from workflows.engine import specs
@@ -91,7 +91,8 @@ def _organisation(name: str, code: str, address: str) -> dict[str, Any]:
 
 def create_demo_cases(session: Session, settings: Settings) -> None:
     """Start six penalty cases at different stages (nothing when the database already has cases)."""
-    if session.scalar(select(func.count()).select_from(Instance)):
+    if session.scalar(select(func.count()).select_from(Instance)
+                      .where(Instance.process_id.not_in(contract.CATALOGUE_PROCESSES))):
         return
     warning = {"penalty_type": "warning"}
 
@@ -130,6 +131,7 @@ def create_demo_cases(session: Session, settings: Settings) -> None:
         .do("archive_case", "officer1", closure_reason="executed", closure_summary="警告已送达，案件办结。",
             archive_no=f"新民档〔{today().year}〕1号") \
         .do("approve_closure", "head", closure_decision="approve", closure_comment="同意结案。")
+    _disclosure_cases(session, settings, warning)
 
 
 def _supervision_cases(session: Session, settings: Settings, warning: dict[str, Any]) -> None:
@@ -175,3 +177,80 @@ def _failed_at_filing(session: Session, settings: Settings) -> None:
     case.instance.error_message = "OperationalError: database is locked（写入立案日期时数据库忙，登记立案未完成）"
     run.log("system", "engine.error", task="open_case", message=case.instance.error_message)
     run.save("director", completed=row.task_id)
+
+
+def create_demo_report(session: Session, settings: Settings) -> None:
+    """The demo year's annual statistics report, drafted by the office, reviewed and approved, so
+    the portal has one to show (nothing when an approval already exists or the models lack it)."""
+    from workflows.core import contract
+    from workflows.domain import annual_report
+
+    version = specs.current_version(session)
+    if version is None or contract.REPORT_PROCESS not in specs.process_names(session, version) or \
+            session.scalar(select(func.count()).select_from(Instance).where(
+                Instance.process_id == contract.REPORT_PROCESS)):
+        return
+    year = today().year
+    started = annual_report.start_approval(session, settings, get_user(session, "office"), year)
+    for spec_id, username, data in (
+            ("draft_annual_report", "office", {"report_checked": True, "report_summary":
+                f"{year}年，本局依法开展社会组织、养老服务、殡葬和地名管理领域行政执法，作出行政处罚决定、"
+                "办理法制审核和事后公开的情况见下列各表。\n本报告统计数据由行政执法案件系统根据案件数据生成，"
+                "统计截至公开之日。"}),
+            ("review_annual_report", "reviewer", {"annual_review_result": "pass",
+                                                  "annual_review_opinion": "统计口径准确，未含个人信息。"}),
+            ("approve_annual_report", "director", {"annual_approval": "approve", "annual_approval_opinion": "同意公开。"})):
+        [row] = [r for r in cases.ready_tasks_of(session, started.instance.id) if r.spec_id == spec_id]
+        tasks.complete_or_raise(session, get_user(session, username), row.task_id, data)
+
+
+def _disclosure_cases(session: Session, settings: Settings, warning: dict[str, Any]) -> None:
+    """Decisions on the portal (事后公开): a natural person's, published on time four days after the
+    decision and redacted (surname + 某, no ID number, phone or address); one whose decision was
+    revoked on administrative review and was withdrawn; one corrected (a wrong document number)."""
+    from workflows.domain import disclosure, disclosure_register
+
+    now = clock.now()
+
+    def published(case: _Case, facts: str, text: str, decided_days_ago: int, published_days_ago: int,
+                  second: str = "officer2") -> _Case:
+        with clock.frozen(now - timedelta(days=decided_days_ago)):
+            case.filed(facts, second=second).approved().investigated(facts, **warning).notified(**warning).rechecked(**warning) \
+                .decided(text)
+        with clock.frozen(now - timedelta(days=published_days_ago)):
+            case.do("publish_decision", case.filer, disclosure_facts=f"当事人{case.party['party_name']}{facts}",
+                    disclosure_basis=case.basis, disclosure_decision_text=text, publish=True) \
+                .do("archive_case", case.filer, closure_reason="executed", closure_summary="警告已送达，案件办结。",
+                    archive_no=f"新民档〔{today().year}〕{case.instance.id}号") \
+                .do("approve_closure", case.head, closure_decision="approve", closure_comment="同意结案。")
+        return case
+
+    def changed(case: _Case, days_ago: int, approver: str, **request: Any) -> None:
+        with clock.frozen(now - timedelta(days=days_ago)):
+            [record] = disclosure.of_case(session, case.instance.id)
+            started = disclosure_register.request_change(session, settings, get_user(session, case.head), record.id)
+            for spec_id, username, data in (("request_change", case.head, request),
+                                            ("approve_change", approver, {"approval_result": "approve",
+                                                                          "approval_opinion": "同意。"})):
+                [row] = [r for r in cases.ready_tasks_of(session, started.instance.id) if r.spec_id == spec_id]
+                tasks.complete_or_raise(session, get_user(session, username), row.task_id, data)
+
+    person = {"party_type": "natural_person", "party_name": "刘建国", "party_id_number": "650102198503150012",
+              "party_phone": "13899887766", "party_address": "新市区红山路88号2栋3单元"}
+    published(_Case(session, settings, "MZ-CF-0022", person),
+              "在其经营的店铺内销售纸扎别墅等封建迷信殡葬用品。", "责令改正，给予警告，没收封建迷信殡葬用品。", 12, 8)
+
+    revoked = published(_Case(session, settings, "MZ-CF-0011",
+                              _organisation("新市区晨光养老服务中心", "52650100MJ000000CM", "新市区西虹东路21号"),
+                              filer="officer4", head="head2"),
+                        "未与入住老人签订服务协议。", "给予警告。", 20, 18, second="officer5")
+    changed(revoked, 6, "director", change_kind="withdraw", change_ground="review_revoked",
+            ground_date=today() - timedelta(days=7),
+            change_reason="新市区人民政府行政复议决定（新政复决〔2026〕12号）认定事实不清，撤销原行政处罚决定。")
+
+    corrected = published(_Case(session, settings, "MZ-CF-0002",
+                                _organisation("新市区雪莲文化艺术交流协会", "51650100MJ000000DN", "新市区光明路45号")),
+                          "超出章程规定的业务范围开展营利性演出活动。", "给予警告。", 30, 27)
+    changed(corrected, 25, "director", change_kind="correct", change_ground="content_error",
+            ground_date=today() - timedelta(days=25), change_reason="原公开的决定书文号有误，予以更正。",
+            corrected_doc_no=f"新民罚决〔{today().year}〕{corrected.instance.id}-1号")

@@ -510,6 +510,7 @@ def migrate(session: Session, actor: User | str, instance_id: int, expected_vers
                                     case_no=instance.case_no, version=target, error=instance.error_message or ""),
                             result)
     rows = _rebuild_rows(session, instance, moved, before, renamed)
+    run.reseal(rows)  # the case chain's seal covers the rows as rebuilt
     audit.record(session, username, "case.migrate", instance_id=instance.id, case_no=instance.case_no,
                  process=instance.process_id, from_version=from_version, to_version=target)
     return Migration(result, rows, renamed)

@@ -9,16 +9,19 @@ import ast
 import keyword
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from workflows.engine import xmlsafe
 from workflows.domain.forms import FIELD_TYPES
 from workflows.engine.parsing import BPMN, CAMUNDA, build_parser, is_dmn
 from workflows.core import contract
 from workflows.core.roles import ROLE_BY_LANE
-from workflows.engine.sandbox import HELPER_NAMES, check_source
+from workflows.core.settings import limits
+from workflows.engine.sandbox import HELPER_NAMES, check_source, literal_value
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 ISO_DURATION = re.compile(r"R?\d*/?P(?!\Z)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?\Z")
@@ -47,7 +50,9 @@ def validate(files: dict[str, bytes]) -> list[Problem]:
         except xmlsafe.UnsafeXml as exc:
             problems.append(Problem(name, "", exc.line, str(exc)))
     for name, root in roots.items():
+        problems.extend(_duplicate_ids(name, root))
         problems.extend(_lint_dmn(name, root) if is_dmn(root) else _lint_bpmn(name, root))
+    problems.extend(_set_problems(roots))
     if problems:
         return problems
     return _check_with_engine_parser(roots)
@@ -94,6 +99,9 @@ def _lint_bpmn(name: str, root: etree._Element) -> list[Problem]:
         hook = process.find(f".//*[@id='{contract.DISCLOSURE_HOOK}']")
         if hook is not None and etree.QName(hook).localname != "scriptTask":
             problem(hook, f"{contract.DISCLOSURE_HOOK!r} is the engine's disclosure hook: it must be a script task")
+        hook = process.find(f".//*[@id='{contract.REPORT_HOOK}']")
+        if hook is not None and etree.QName(hook).localname != "scriptTask":
+            problem(hook, f"{contract.REPORT_HOOK!r} is the engine's annual-report hook: it must be a script task")
         for el in process.iter():
             if not isinstance(el.tag, str):
                 continue
@@ -105,8 +113,19 @@ def _lint_bpmn(name: str, root: etree._Element) -> list[Problem]:
                 for message in check_source(el.text.strip(), "eval"):
                     problem(el.getparent(), f"condition: {message}")
             elif local in ("timeDuration", "timeDate", "timeCycle"):
-                for message in _timer_problems(el.text or ""):
+                for message in _timer_problems(el.text or "", local):
                     problem(el.getparent().getparent(), message)
+            elif local in ("loopCardinality", "completionCondition", "loopCondition", "condition") \
+                    and el.text and el.text.strip():
+                owner = el.getparent() if local == "condition" else el.getparent().getparent()
+                for message in _expression_problems(el.text.strip(), local):
+                    problem(owner, message)
+            elif local == "standardLoopCharacteristics" and el.get("loopMaximum"):
+                for message in _expression_problems(el.get("loopMaximum"), "loopMaximum"):
+                    problem(el.getparent(), message)
+            elif local == "messageEventDefinition" and el.get(CAMUNDA + "expression"):
+                for message in check_source(el.get(CAMUNDA + "expression"), "eval"):
+                    problem(el.getparent(), f"message expression: {message}")
             elif local == "property" and el.getparent().tag == CAMUNDA + "properties" \
                     and el.get("name") in ("assignee", "due"):
                 for message in check_source(el.get("value", ""), "eval"):
@@ -131,15 +150,58 @@ def _field_problems(field: etree._Element) -> list[str]:
     props = {p.get("id"): p.get("value") for p in field.iter(CAMUNDA + "property")}
     if ftype == "user" and props.get("role") not in ROLE_BY_LANE:
         out.append(f"user field {fid!r} needs property role = a role id (got {props.get('role')!r})")
+    bounds = {}
     for c in field.iter(CAMUNDA + "constraint"):
         if c.get("name") not in CONSTRAINTS:
             out.append(f"form field {fid!r} has unknown constraint {c.get('name')!r}")
+            continue
+        message, value = _constraint_problem(ftype, c.get("name"), c.get("config"))
+        if message:
+            out.append(f"form field {fid!r}: {message}")
+        else:
+            bounds[c.get("name")] = value
+    for low, high in (("min", "max"), ("minlength", "maxlength")):
+        if low in bounds and high in bounds and bounds[low] > bounds[high]:
+            out.append(f"form field {fid!r}: {low} {bounds[low]} is greater than {high} {bounds[high]}")
     return out
 
 
-def _timer_problems(text: str) -> list[str]:
-    """A timer is a quoted ISO 8601 literal or a call of a deadline helper; nothing else runs."""
+_BOUND_TYPES = {"long": ("a whole number", int), "decimal": ("a number", Decimal), "date": ("a date (2026-01-31)",
+                                                                                         date.fromisoformat)}
+
+
+def _constraint_problem(ftype: str, name: str, config: str | None) -> tuple[str | None, object]:
+    """Whether a constraint's value suits it (``minlength="abc"`` broke the task page; ``max="abc"``
+    on a long field made every value invalid); returns (problem, parsed value)."""
+    text = (config or "").strip()
+    if name in ("required", "readonly"):
+        return (None, None) if text in ("true", "false") else (f"{name} must be \"true\" or \"false\", not {config!r}",
+                                                               None)
+    if name in ("minlength", "maxlength"):
+        if ftype not in ("string", "textarea"):
+            return f"{name} applies to text fields only (this one is {ftype!r})", None
+        if not text.isdigit() or len(text) > 9:
+            return f"{name} must be a whole number of characters, not {config!r}", None
+        return None, int(text)
+    if ftype not in _BOUND_TYPES:
+        return f"{name} applies to long, decimal and date fields only (this one is {ftype!r})", None
+    what, parse = _BOUND_TYPES[ftype]
+    try:
+        value = parse(text) if ftype != "long" or re.fullmatch(r"[+-]?\d{1,18}", text) else parse("x")
+        if ftype == "decimal" and not value.is_finite():
+            raise ValueError
+    except (ValueError, ArithmeticError):
+        return f"{name} must be {what}, not {config!r}", None
+    return None, value
+
+
+def _timer_problems(text: str, kind: str = "timeDuration") -> list[str]:
+    """A timer is a quoted ISO 8601 literal or a call of a deadline helper; nothing else runs. A cycle
+    is a literal with a finite count of repetitions, at most ``max_timer_cycles``, no more often than
+    ``min_timer_period``."""
     source = text.strip()
+    if kind == "timeCycle":
+        return _cycle_problems(source)
     try:
         node = ast.parse(source, mode="eval").body
     except SyntaxError:
@@ -152,6 +214,108 @@ def _timer_problems(text: str) -> list[str]:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DEADLINE_HELPERS:
         return [f"timer: {m}" for m in check_source(source, "eval")]
     return [f"timer {source!r} must be a quoted ISO 8601 literal (\"P5D\") or a deadline(...) call"]
+
+
+def _cycle_problems(source: str) -> list[str]:
+    lim = limits()
+    try:
+        node = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        node = None
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return [f"timer cycle {source!r} must be a quoted ISO 8601 repetition, e.g. \"R3/P1D\""]
+    match = re.fullmatch(r"R(\d*)/(.+)", node.value.strip())
+    if match is None:
+        return [f"timer cycle {node.value!r} is not an ISO 8601 repetition (R<count>/<period>)"]
+    count, parts = match.group(1), match.group(2).split("/")
+    if not count:
+        return [f"timer cycle {node.value!r} repeats for ever: give the count, e.g. \"R3/P1D\""]
+    if int(count) > lim.max_timer_cycles:
+        return [f"timer cycle {node.value!r} repeats {int(count):,} times (at most {lim.max_timer_cycles:,})"]
+    durations = [p for p in parts if p.upper().startswith("P")]
+    if len(durations) != 1 or len(parts) > 2 or not ISO_DURATION.match(durations[0]) \
+            or not all(p == durations[0] or _is_iso_datetime(p) for p in parts):
+        return [f"timer cycle {node.value!r} needs one period (P...) and at most a start time with its offset"]
+    try:
+        period = TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(durations[0]), datetime(2026, 1, 1, tzinfo=timezone.utc))
+    except Exception:  # SpiffWorkflow's parser raises bare Exception
+        return [f"timer cycle {node.value!r} has a period that is not ISO 8601"]
+    if period.total_seconds() < lim.min_timer_period:
+        return [f"timer cycle {node.value!r} repeats every {period.total_seconds():g} s "
+                f"(at least every {lim.min_timer_period:g} s)"]
+    return []
+
+
+def _expression_problems(source: str, kind: str) -> list[str]:
+    """A loop's cardinality, maximum and conditions compile in the sandbox; a literal count stays
+    under ``max_loop_iterations``."""
+    problems = [f"{kind}: {m}" for m in check_source(source, "eval")]
+    if not problems and kind in ("loopCardinality", "loopMaximum"):
+        value = literal_value(source)
+        cap = limits().max_loop_iterations
+        if isinstance(value, int) and value > cap:
+            problems.append(f"{kind} {value:,} is more than the {cap:,} instances a loop may have")
+    return problems
+
+
+def _duplicate_ids(name: str, root: etree._Element) -> list[Problem]:
+    """Ids of BPMN and DMN elements are unique in a file: the parser keeps one of two elements of the
+    same id, silently (form fields, enum values and properties of the Camunda extension are not ids)."""
+    first: dict[str, etree._Element] = {}
+    problems = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.get("id") is None or el.tag.startswith(CAMUNDA):
+            continue
+        other = first.setdefault(el.get("id"), el)
+        if other is not el:
+            problems.append(Problem(name, el.get("id"), el.sourceline,
+                                    f"the id is used twice (also on line {other.sourceline}); ids must be unique"))
+    return problems
+
+
+def _set_problems(roots: dict[str, etree._Element]) -> list[Problem]:
+    """Across the set: each process and decision defined once, and no call activity that calls back
+    into a process it is part of (the case would call processes for ever)."""
+    problems, defined = [], {}
+    calls: dict[str, list[tuple[str, etree._Element]]] = {}
+    for name, root in sorted(roots.items()):
+        ns = "{%s}" % etree.QName(root).namespace
+        for el in root.iter(BPMN + "process", ns + "decision"):
+            key = el.get("id", "")
+            if key in defined and defined[key] != name:
+                problems.append(Problem(name, key, el.sourceline, f"{key!r} is also defined in {defined[key]}"))
+            defined.setdefault(key, name)
+        for process in root.iter(BPMN + "process"):
+            calls[process.get("id", "")] = [(name, c) for c in process.iter(BPMN + "callActivity")
+                                            if c.get("calledElement")]
+    reported = set()
+    for start in sorted(calls):
+        path = _call_cycle(start, calls)
+        if path and frozenset(path) not in reported:
+            reported.add(frozenset(path))
+            name, activity = next((n, c) for n, c in calls[path[0]] if c.get("calledElement") == path[1 % len(path)]
+                                  or (len(path) == 1 and c.get("calledElement") == path[0]))
+            chain = " → ".join([*path, path[0]])
+            problems.append(Problem(name, activity.get("id", ""), activity.sourceline,
+                                    f"call activity calls {activity.get('calledElement')!r}, which calls back "
+                                    f"({chain}): the case would call processes for ever"))
+    return problems
+
+
+def _call_cycle(start: str, calls: dict[str, list[tuple[str, etree._Element]]]) -> list[str] | None:
+    """The processes of a cycle of calls through ``start`` (``[start, ...]``), or None."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        process, path = stack.pop()
+        for _, activity in calls.get(process, []):
+            called = activity.get("calledElement")
+            if called == start:
+                return path
+            if called not in seen and called in calls:
+                seen.add(called)
+                stack.append((called, [*path, called]))
+    return None
 
 
 def _is_iso_datetime(value: str) -> bool:

@@ -243,3 +243,19 @@ def check_administer(actor: User | str) -> None:
         return
     if not may_administer(actor):
         raise NotAllowed(Message("只有系统管理员可以办理"))
+
+
+# --- the annual statistics report ----------------------------------------------------------------
+
+# The live figures: who drafts, reviews and approves the report (office, legal reviewers, agency
+# heads), and who supervises (managers, administrators). The published report is public.
+REPORT_READERS = frozenset({"office", "legal_reviewer", "agency_head", "manager", "admin"})
+
+
+def may_read_report(user: User) -> bool:
+    return bool(user.role_ids & REPORT_READERS)
+
+
+def check_read_report(user: User) -> None:
+    if not may_read_report(user):
+        raise NotAllowed(Message("%(user)s不能查看年度执法统计", user=user.full_name))

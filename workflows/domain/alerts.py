@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from workflows.core import clock
+from workflows.core import clock, contract
+from workflows.core.deadlines import due_date
+from workflows.core.models import Disclosure, DisclosureEvent, HumanTask, Instance
 from workflows.core.workdays import TZ, WorkCalendar
+from workflows.domain import access
 from workflows.engine import runtime
 
 RED, YELLOW = "red", "yellow"
@@ -72,3 +76,53 @@ def handling_clock(windows: Windows, status: str, filed_on: date | None, decisio
     left = (decision_due - windows.today).days if decision_due else None
     return HandlingClock((windows.today - filed_on).days, left,
                          windows.case(decision_due, decided_on) if status == "running" else None)
+
+
+# --- disclosure due (公示到期) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DisclosureDue:
+    """A decision still to be published (``publish``: due on its last day, 7 or 20 working days from
+    the decision), or a published one asked to be withdrawn or corrected whose approval is open
+    (``change``: due 3 working days from the review or court outcome)."""
+
+    kind: str
+    case: Instance  # the decided case; for ``change`` the correction case
+    due: date | None
+    card: str | None
+    disclosure_id: int | None = None
+
+
+def disclosures_due(session: Session, user, limit: int = 50) -> list[DisclosureDue]:
+    """What publication and withdrawal limits run now, nearest first, ``limit`` of each kind (the
+    unit's own for a unit head; supervisors only)."""
+    scope = access.monitor_scope(user)
+    w = windows(session)
+    rules, calendar = runtime.session_rules(session), runtime.session_calendar(session)
+    waiting = (select(Instance).where(Instance.status == "running", Instance.decided_on.is_not(None),
+                                      Instance.decision_kind.in_(("penalty", "no_penalty")),
+                                      ~exists().where(Disclosure.instance_id == Instance.id, Disclosure.kind == "decision"))
+               .order_by(Instance.decided_on, Instance.id).limit(limit))
+    if scope is not None:
+        waiting = waiting.where(Instance.unit_id == scope)
+    items = []
+    for case in session.scalars(waiting):
+        rule = rules["publish_penalty" if case.decision_kind == "penalty" else "publish_other"]
+        due = due_date(rule, case.decided_on, calendar)
+        card = "red" if due < w.today else "yellow" if due <= w.task_until else None
+        items.append(DisclosureDue("publish", case, due, card))
+    changes = (select(Instance, DisclosureEvent.disclosure_id)
+               .join(DisclosureEvent, (DisclosureEvent.instance_id == Instance.id) & (DisclosureEvent.kind == "requested"))
+               .where(Instance.status == "running", Instance.process_id == contract.CORRECTION_PROCESS)
+               .order_by(Instance.id).limit(limit))
+    if scope is not None:
+        changes = changes.where(Instance.unit_id == scope)
+    found = session.execute(changes).all()
+    dues = dict(session.execute(select(HumanTask.instance_id, func.min(HumanTask.due_at)).where(
+        HumanTask.instance_id.in_([case.id for case, _ in found]), HumanTask.state == "ready")
+        .group_by(HumanTask.instance_id)).all()) if found else {}
+    for case, disclosure_id in found:
+        due_at = dues.get(case.id)
+        items.append(DisclosureDue("change", case, due_at.astimezone(TZ).date() if due_at else None, w.task(due_at),
+                                   disclosure_id))
+    return sorted(items, key=lambda i: (i.due or date.max, i.case.id))

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from workflows.core.messages import Message
 from workflows.core.models import Evidence, EvidenceLink, Matter, User, UserRole
 from workflows.core.roles import role_def
+from workflows.domain import catalogue
 from workflows.domain import duties
 from workflows.domain.forms import fields_of
 from workflows.engine import specs
@@ -22,7 +23,8 @@ def eligible_users(session: Session, role_id: str) -> list[User]:
 
 
 def active_matters(session: Session) -> list[Matter]:
-    return list(session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.code)))
+    """The matters a case may be filed against: the catalogue's entries in force."""
+    return catalogue.in_force(session)
 
 
 def matter_names(session: Session, codes: set[str | None]) -> dict[str, str]:
@@ -67,7 +69,8 @@ class FormLookups:
         return None
 
     def matter_exists(self, code: str) -> bool:
-        return self.session.scalars(select(Matter.code).where(Matter.code == code, Matter.active.is_(True))).first() is not None
+        """Whether ``code`` is in force in the catalogue (an abolished matter takes no new filings)."""
+        return catalogue.is_in_force(self.session, code)
 
     def duty_conflict(self, username: str, not_by: str) -> str | None:
         """Why ``username`` may not be chosen: a task of this case they did that ``not_by`` names."""

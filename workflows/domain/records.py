@@ -1,7 +1,7 @@
 """Evidence of a case (音像及书证记录): stored by content hash, linked to case and task, audited."""
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,9 +65,42 @@ def read_evidence(session: Session, store: EvidenceStore, actor: User, instance_
 
 def verify_store(session: Session, store: EvidenceStore) -> list[str]:
     """Re-hash every stored file the database knows; name each that changed or vanished."""
+    return [f"{subject}: {message}" for subject, message in verify_files(session, store)]
+
+
+def verify_files(session: Session, store: EvidenceStore, also: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Re-hash every stored file the database (or ``also``) names: (subject, what is wrong) of each
+    that changed or vanished."""
     problems = []
-    for sha256 in session.scalars(select(Evidence.sha256).order_by(Evidence.sha256)):
+    for sha256 in sorted(set(session.scalars(select(Evidence.sha256))) | set(also)):
         problem = store.check(sha256)
         if problem:
-            problems.append(f"evidence {sha256}: {problem}")
+            problems.append((f"evidence {sha256}", problem))
     return problems
+
+
+def verify_links(session: Session, store: EvidenceStore, ledger: audit.Ledger) -> list[tuple[str, str]]:
+    """Evidence as the case chains recorded it (``evidence.store``: which file, for which case, task
+    and field) against the links, the evidence rows and the files: a link moved to another case, or
+    a file deleted with its rows, shows. (subject, what is wrong) of each problem."""
+    problems = []
+    links = {(link.instance_id, link.sha256, link.task_id, link.field_id)
+             for link in session.execute(select(EvidenceLink.instance_id, EvidenceLink.sha256, EvidenceLink.task_id,
+                                                EvidenceLink.field_id))}
+    described = set(session.scalars(select(Evidence.sha256)))
+    recorded: dict[tuple, int] = {}
+    for case_id, facts in ledger.cases.items():
+        for seq, sha256, task_id, field_id, filename in facts.evidence:
+            where, what = f"audit chain {audit.case_chain(case_id)} #{seq}", f"evidence {sha256} ({filename})"
+            recorded.setdefault((case_id, sha256, task_id, field_id), seq)
+            if (case_id, sha256, task_id, field_id) not in links:
+                problems.append((where, f"{what} stored here is no longer linked to the case: "
+                                        "the link was deleted or moved outside the engine"))
+            if sha256 not in described:
+                problems.append((where, f"{what} stored here has no evidence row: deleted outside the engine"))
+    for case_id, sha256, task_id, field_id in sorted(links - set(recorded), key=str):
+        if audit.case_chain(case_id) in ledger.broken:
+            continue
+        problems.append((f"evidence {sha256}", f"linked to case {case_id}" + (f", task {task_id}" if task_id else "")
+                         + ", but that case's chain never recorded storing it: linked outside the engine"))
+    return problems + verify_files(session, store, {key[1] for key in recorded})

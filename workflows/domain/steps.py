@@ -27,8 +27,11 @@ from workflows.core.errors import NotFound, TaskNotReady, case_changed
 from workflows.core.messages import Message
 from workflows.core.models import HumanTask, Instance, User
 from workflows.core.roles import lane_role
-from workflows.domain import audit, disclosure, facts
+from workflows.domain import audit, catalogue, disclosure, facts
+from workflows.core.settings import limits
 from workflows.engine import history, runtime, serialization, timers
+from workflows.engine.sandbox import LimitExceeded, ScriptRejected, Unstorable
+from workflows.domain import annual_report
 
 log = logging.getLogger(__name__)
 SYSTEM_USER = "system"
@@ -58,6 +61,8 @@ class CaseRun:
         self.session, self.instance, self.workflow = session, instance, workflow
         self._had_rows = set(_ready_user_tasks(workflow))  # the ready tasks that have inbox rows
         self._events: list[dict[str, Any]] = []
+        self.last_event: dict[str, Any] | None = None  # the sealed event of the last save
+        self._prepared: dict[str, tuple[str | None, Any]] = {}  # task id → (assignee, due) of new rows
 
     @classmethod
     def load(cls, session: Session, instance: Instance) -> "CaseRun":
@@ -79,17 +84,24 @@ class CaseRun:
         ``completed`` is the id of the user task just completed (its row closes as done by ``actor``).
         Returns the rows of the case's ready tasks afterwards."""
         running, done = [], []
+        budget = runtime.UnitBudget(self.workflow)  # engine steps and wall-clock time of this unit
+
+        def will_run(task: Task) -> None:
+            running.append(task)
+            budget.step(task)
         try:
             self.workflow.refresh_timers()
-            self.workflow.do_engine_steps(will_complete_task=running.append, did_complete_task=done.append)
+            self.workflow.do_engine_steps(will_complete_task=will_run, did_complete_task=done.append)
             while self.workflow.get_next_task(state=TaskState.READY, manual=False) is not None:
                 # timers that came due meanwhile
-                self.workflow.do_engine_steps(will_complete_task=running.append, did_complete_task=done.append)
+                budget.check_time()
+                self.workflow.do_engine_steps(will_complete_task=will_run, did_complete_task=done.append)
             runtime.check_not_stalled(self.workflow)
+            self._prepare_rows()
         except Exception as exc:  # any failure of diagram code; SpiffWorkflow itself may raise non-Spiff errors
             self.instance.status = "error"
-            self.instance.error_task = running[-1].task_spec.bpmn_id if running else None
-            self.instance.error_message = _error_text(exc)
+            self.instance.error_task = _fault_element(exc) or (running[-1].task_spec.bpmn_id if running else None)
+            self.instance.error_message = _error_text(exc, self.instance.error_task)
             self.log(SYSTEM_USER, "engine.error", task=self.instance.error_task, message=self.instance.error_message)
         else:
             if self.workflow.completed:
@@ -102,6 +114,14 @@ class CaseRun:
                 record = disclosure.write(self.session, self.instance, task.workflow.spec.name, task.data)
                 self.log(SYSTEM_USER, "disclosure.write", disclosure_id=record.id, kind=record.kind,
                          publish=record.publish, reason=record.not_published_reason)
+                if record.kind == "matter":  # a catalogue process: the approved entry becomes the catalogue's
+                    entry = catalogue.publish_from_case(self.session, self.instance, task.data, actor, completed)
+                    self.log(SYSTEM_USER, "catalogue.publish", matter=entry.code, in_force=entry.active,
+                             revision=entry.revision, approved_by=entry.approved_by, role=entry.approved_role)
+        for task in done:  # the approved annual statistics report is published (年度统计报告)
+            if task.task_spec.bpmn_id == contract.REPORT_HOOK and task.state == TaskState.COMPLETED:
+                report = annual_report.publish(self.session, self.instance, task.data)
+                self.log(SYSTEM_USER, "annual_report.publish", year=report.year, report_id=report.id)
         return self.save(actor, completed)
 
     def save(self, actor: str, completed: str | None = None) -> list[HumanTask]:
@@ -113,13 +133,19 @@ class CaseRun:
         now = clock.now()
         history.prune(workflow)
         values = {
-            "state": serialization.dumps(workflow), "updated_at": now,
+            "state": self._storable_state(), "updated_at": now,
             "next_timer_at": None if closed_case else timers.next_due(workflow),
             "matter_code": data.get(contract.MATTER_KEY) or instance.matter_code,
             "party_name": data.get(contract.PARTY_KEY, instance.party_name),
-            "closed_at": (instance.closed_at or now) if closed_case else None,
+            "closed_at": (instance.closed_at or now) if instance.status in ("completed", "terminated") else None,
             **facts.of(workflow, data),
         }
+        still_open = self._had_rows & set(ready)
+        with self.session.no_autoflush:
+            new_rows = [self._new_row(task, now) for tid, task in ready.items() if tid not in self._had_rows]
+            open_rows = list(self.session.scalars(select(HumanTask).where(HumanTask.task_id.in_(still_open))
+                                                  .order_by(HumanTask.id))) if still_open else []
+        self._seal(values, [*open_rows, *new_rows])
         audit.insert_events(self.session, self._events)
         self._events = []
         write_case(self.session, instance, values)
@@ -127,16 +153,63 @@ class CaseRun:
         closed = self._had_rows - set(ready)
         if closed:
             self._close_rows(connection, closed, actor, completed, now)
-        with self.session.no_autoflush:
-            new_rows = [self._new_row(task, now) for tid, task in ready.items() if tid not in self._had_rows]
         if new_rows:
             connection.execute(_INSERT_TASK, [_row_values(row) for row in new_rows])
-        still_open = self._had_rows & set(ready)
         self._had_rows = set(ready)
-        if not still_open:
-            return new_rows
-        return [*self.session.scalars(select(HumanTask).where(HumanTask.task_id.in_(still_open))
-                                      .order_by(HumanTask.id)), *new_rows]
+        return [*open_rows, *new_rows]
+
+    def _storable_state(self) -> str:
+        """The workflow as JSON. Data the case cannot store (left by a decision table, a message, the
+        start data: scripts are checked as they run) is replaced by a marker, and a running case is
+        parked in ``error`` naming the element that holds it: the write never fails on it."""
+        try:
+            return serialization.dumps(self.workflow)
+        except (TypeError, ValueError, RecursionError, OverflowError) as exc:
+            found = serialization.scrub(self.workflow, limits())
+            element, problem = found[0] if found else (None, _error_text(exc))
+        state = serialization.dumps(self.workflow)
+        if self.instance.status in ("running", "completed"):
+            self.instance.status, self.instance.error_task = "error", element
+            self.instance.error_message = f"{element}: the data cannot be stored: {problem}"
+            self.log(SYSTEM_USER, "engine.error", task=element, message=self.instance.error_message)
+        else:
+            log.warning("case %s: removed data that cannot be stored: %s", self.instance.id, problem)
+        return state
+
+    def _prepare_rows(self) -> None:
+        """Evaluate the assignee and due expressions of the user tasks that get inbox rows now, inside
+        the unit's budget: diagram code past a limit there parks the case like any other step."""
+        for tid, task in _ready_user_tasks(self.workflow).items():
+            if tid not in self._had_rows:
+                ext = getattr(task.task_spec, "extensions", {}) or {}
+                try:
+                    self._prepared[tid] = (self._assignee(task, ext.get("assignee"), strict=True),
+                                           _due(task, ext.get("due"), strict=True))
+                except Exception as exc:
+                    element = task.task_spec.bpmn_id
+                    raise LimitExceeded(f"{element}: its assignee or due expression: {_fault(exc)}", element) from exc
+
+    def _seal(self, values: dict[str, Any], rows: list[HumanTask]) -> None:
+        """Seal the step's last event with the case as the step leaves it: the hash of its state, its
+        status and version, the digests of its other columns and of each ready inbox row
+        (:func:`workflows.domain.audit.seal`)."""
+        if not self._events:
+            if values["state"] == self.instance.__dict__.get("state"):
+                return  # nothing changed that the chain would have to vouch for
+            self.log(SYSTEM_USER, "case.step")  # the state moved with no act logged (a timer's bookkeeping)
+        self.last_event = self._events[-1]
+        audit.seal(self.instance, self.last_event, state=audit.state_hash(values["state"]),
+                   status=self.instance.status, version=self.instance.model_version,
+                   case=audit.case_digest(self.instance, values),
+                   inbox={row.task_id: audit.row_digest(row) for row in rows})
+
+    def reseal(self, rows: list[HumanTask]) -> None:
+        """Seal the saved step again with its inbox rows as rewritten since (migration renames and
+        relabels them): the event is amended in this unit of work and the case row takes its new head."""
+        if self.last_event is not None:
+            audit.reseal(self.session, self.instance, self.last_event,
+                         inbox={row.task_id: audit.row_digest(row) for row in rows})
+            write_case(self.session, self.instance, {})
 
     def _close_rows(self, connection, task_ids: set[str], actor: str, completed: str | None, at) -> None:
         """Close the rows of tasks no longer ready: the completed one as done by ``actor``, others cancelled."""
@@ -161,18 +234,26 @@ class CaseRun:
             process_id=task.workflow.spec.name, name=spec.bpmn_name or spec.bpmn_id,
             name_en=ext.get("name_en", ""), lane=spec.lane, role_id=role.id,
             unit_id=self.instance.unit_id if role.unit_scoped else None,
-            assignee=self._assignee(task, ext.get("assignee")), due_at=_due(task, ext.get("due")),
+            **self._row_people_and_due(task, ext),
             state="ready", has_draft=False, created_at=now,
         )
         set_committed_value(row, "instance", self.instance)
         return row
 
-    def _assignee(self, task: Task, expression: str | None) -> str | None:
+    def _row_people_and_due(self, task: Task, ext: dict) -> dict[str, Any]:
+        prepared = self._prepared.pop(str(task.id), None)
+        if prepared is None:
+            prepared = self._assignee(task, ext.get("assignee")), _due(task, ext.get("due"))
+        return {"assignee": prepared[0], "due_at": prepared[1]}
+
+    def _assignee(self, task: Task, expression: str | None, strict: bool = False) -> str | None:
         if not expression:
             return None
         try:
             username = runtime.evaluate(task, expression)
         except Exception as exc:  # an unset field leaves the task to the role's pool
+            if strict and _fault(exc) is not None:
+                raise
             log.info("assignee %r of %s not evaluated: %s", expression, task.task_spec.bpmn_id, exc)
             return None
         if not isinstance(username, str):
@@ -200,9 +281,20 @@ def task_uuid(task_id: str) -> UUID:
 def record(session: Session, instance: Instance, actor: str, action: str, task_id: str | None = None,
            **payload: Any) -> None:
     """An act on a case that does not move it (a claim, an upload, a suspension): its audit event and
-    the case row's new head, written now."""
-    audit.insert_events(session, [audit.case_event(instance, actor, action, task_id, **payload)])
+    the case row's new head, written now. The event is sealed with the case's status and, for an act
+    on a task, the digest of its inbox row as the act left it."""
+    event = audit.case_event(instance, actor, action, task_id, **payload)
+    row = _loaded_row(session, task_id) if task_id else None
+    audit.seal(instance, event, status=instance.status, case=audit.case_digest(instance),
+               **({"rows": {task_id: audit.row_digest(row)}} if row is not None else {}))
+    audit.insert_events(session, [event])
     write_case(session, instance, {})
+
+
+def _loaded_row(session: Session, task_id: str) -> HumanTask | None:
+    """The inbox row of ``task_id`` if this unit of work holds it (an act on a task has loaded its row)."""
+    return next((o for o in session.identity_map.values() if isinstance(o, HumanTask) and o.task_id == task_id),
+                None)
 
 
 def write_case(session: Session, instance: Instance, values: dict[str, Any]) -> None:
@@ -218,17 +310,46 @@ def write_case(session: Session, instance: Instance, values: dict[str, Any]) -> 
     set_committed_value(instance, "lock_version", instance.lock_version + 1)
 
 
-def _due(task: Task, expression: str | None):
+def _due(task: Task, expression: str | None, strict: bool = False):
     if not expression:
         return None
     try:
         return runtime.as_aware(runtime.evaluate(task, expression))
     except Exception as exc:
+        if strict and _fault(exc) is not None:
+            raise  # diagram code past a limit parks the case
         log.warning("due %r of %s not evaluated: %s", expression, task.task_spec.bpmn_id, exc)
         return None
 
 
-def _error_text(exc: Exception) -> str:
+def _chain(exc: BaseException | None):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _fault(exc: BaseException) -> LimitExceeded | Unstorable | ScriptRejected | None:
+    """The limit or refusal behind ``exc`` (SpiffWorkflow wraps what diagram code raises)."""
+    return next((e for e in _chain(exc) if isinstance(e, (LimitExceeded, Unstorable, ScriptRejected))), None)
+
+
+def _fault_element(exc: BaseException) -> str | None:
+    """The element a limit names, else the task SpiffWorkflow's error names (a timer or a loop is
+    evaluated while the element before it runs)."""
+    fault = _fault(exc)
+    if getattr(fault, "element", None):
+        return fault.element
+    task = next((e.task for e in _chain(exc) if isinstance(getattr(e, "task", None), Task)), None)
+    return task.task_spec.bpmn_id if task is not None and task.task_spec.bpmn_id else None
+
+
+def _error_text(exc: Exception, element: str | None = None) -> str:
+    fault = _fault(exc)
+    if fault is not None:  # a limit or unstorable data: one sentence naming the element
+        text = str(fault)
+        return text if element is None or text.startswith(f"{element}:") else f"{element}: {text}"
     notes = "; ".join(getattr(exc, "__notes__", []) or [])
     cause = exc.__cause__ or exc.__context__
     text = f"{type(exc).__name__}: {exc}" + (f" ({notes})" if notes else "")

@@ -1,7 +1,9 @@
 """What a workflow needs from the database to run: the script sandbox with the calendar,
-the deadline settings and the engine clock."""
+the deadline settings and the engine clock; and the bounds of one unit of engine work."""
 from __future__ import annotations
 
+import functools
+import time
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -9,6 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +21,8 @@ from workflows.engine import specs
 from workflows.engine import serialization
 from workflows.core.deadlines import DEFAULT_DEADLINES, DeadlineRule
 from workflows.core.models import DeadlineSetting, HolidayOverride, Instance, PolicySetting
-from workflows.engine.sandbox import SandboxEnvironment
+from workflows.core.settings import limits
+from workflows.engine.sandbox import LimitExceeded, SandboxEnvironment, SandboxScriptEngine
 from workflows.core.workdays import TZ, WorkCalendar
 
 
@@ -101,7 +105,7 @@ def script_engine(session: Session) -> PythonScriptEngine:
             raise ValueError(f"unknown setting {name!r}") from None
 
     env = SandboxEnvironment(_LazyCalendar(session), rule, clock.now, policy)
-    return PythonScriptEngine(environment=env)
+    return SandboxScriptEngine(environment=env)
 
 
 def load_workflow(session: Session, instance: Instance) -> BpmnWorkflow:
@@ -159,3 +163,64 @@ def as_aware(value: Any) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=TZ)
     raise TypeError(f"not a due time: {value!r}")
+
+
+MAX_CALL_DEPTH = 16  # call activities within call activities (the models nest two deep)
+
+
+class UnitBudget:
+    """The engine work one unit of work may do: ``max_engine_steps`` elements run, and
+    ``unit_seconds`` of wall-clock time, which diagram code sees as its deadline too.
+
+    :meth:`step` is the ``will_complete_task`` callback of ``do_engine_steps``: past a limit it
+    raises :class:`LimitExceeded` before the element runs (the element is the one named)."""
+
+    def __init__(self, workflow: BpmnWorkflow):
+        self.limits = limits()
+        self.stop_at = time.monotonic() + self.limits.unit_seconds
+        self.steps = 0
+        environment = getattr(workflow.script_engine, "environment", None)
+        if isinstance(environment, SandboxEnvironment):
+            environment.stop_at = self.stop_at
+
+    def step(self, task) -> None:
+        self.steps += 1
+        if task.workflow.depth > MAX_CALL_DEPTH:
+            caller = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
+            element = _element(caller) if caller is not None else _element(task)
+            raise LimitExceeded(f"{element}: called processes nested more than {MAX_CALL_DEPTH} deep "
+                                "(a process that calls itself?)", element)
+        if self.steps > self.limits.max_engine_steps:
+            raise LimitExceeded(f"{_element(task)}: the engine ran more than {self.limits.max_engine_steps:,} "
+                                "elements in one unit of work (a loop that needs no person?)", _element(task))
+        if time.monotonic() > self.stop_at:
+            raise LimitExceeded(f"{_element(task)}: past the {self.limits.unit_seconds:g} s budget of one unit "
+                                "of work", _element(task))
+
+    def check_time(self) -> None:
+        """Between rounds of engine steps: past the deadline, stop (the last element run is named)."""
+        if time.monotonic() > self.stop_at:
+            raise LimitExceeded(f"past the {self.limits.unit_seconds:g} s budget of one unit of work")
+
+
+def _element(task) -> str:
+    return task.task_spec.bpmn_id or task.task_spec.name
+
+
+def _bounded_loop(create_child):
+    """Each multi-instance or loop activity makes at most ``max_loop_iterations`` instances (its
+    children); SpiffWorkflow makes them one at a time, so the bound holds before memory is spent."""
+    @functools.wraps(create_child)
+    def bounded(self, my_task, *args, **kwargs):
+        cap = limits().max_loop_iterations
+        if len(my_task.children) >= cap:
+            element = _element(my_task)
+            raise LimitExceeded(f"{element}: more than {cap:,} instances of one loop", element)
+        return create_child(self, my_task, *args, **kwargs)
+    bounded.bounded = True
+    return bounded
+
+
+for _loop in (MultiInstanceTask, StandardLoopTask):
+    if not getattr(_loop.create_child, "bounded", False):
+        _loop.create_child = _bounded_loop(_loop.create_child)
