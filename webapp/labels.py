@@ -30,6 +30,7 @@ ACTIONS = {
     "evidence.store": _l("上传证据"),
     "evidence.read": _l("调阅证据"),
     "engine.error": _l("流程出错"),
+    "task.returned": _l("退回或返回本环节"),
     "timer.fire": _l("期限到达"),
     "disclosure.write": _l("生成公示记录"),
     "annual_report.publish": _l("发布年度统计报告"),

@@ -38,7 +38,7 @@ def test_a_case_from_filing_to_evidence(open_page, tmp_path):
     expect(officer.get_by_label("违法事实")).to_have_value("未与入住老人签订服务协议，共涉及12名老人。")
     snap(officer, "05-draft-saved")
     officer.get_by_role("button", name="提交").click()
-    expect(officer.locator("#second_officer-error")).to_have_text("请填写协办执法人员")
+    expect(officer.locator("#second_officer-error")).to_have_text("请选择协办执法人员")
     snap(officer, "05-filing-missing-field")
 
     officer.get_by_label("协办执法人员").select_option("officer2")

@@ -37,7 +37,7 @@ def test_a_visitor_on_a_phone_finds_a_decision_subscribes_and_sees_a_withdrawal(
     expect(visitor.get_by_role("heading", name="查找结果")).to_be_visible()
     results = visitor.locator(".decision-card")
     expect(results).to_have_count(1)
-    expect(results).to_contain_text("51650100MJ000000DN")  # an organisation is shown with its credit code
+    expect(results).to_contain_text("51650100MJ000000DM")  # an organisation is shown with its credit code
     expect(results).to_contain_text("已更正")
     photo(visitor, "71-portal-decisions-search")
 
@@ -56,7 +56,7 @@ def test_a_visitor_on_a_phone_finds_a_decision_subscribes_and_sees_a_withdrawal(
     expect(person).to_have_count(1)
     expect(person).to_contain_text("刘某")
     body = visitor.locator("body").inner_text()
-    for secret in ("刘建国", "650102198503150012", "13899887766", "红山路88号"):
+    for secret in ("刘建国", "650102198503150015", "13899887766", "红山路88号"):
         assert secret not in body
 
     # subscribing: the list links both feeds; each validates

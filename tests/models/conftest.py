@@ -33,10 +33,10 @@ from workflows.core.workdays import TZ
 MODELS = Path(__file__).resolve().parents[2] / "bpmn"
 
 # A natural person whose personal data must never reach a disclosure record.
-PERSON = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071234",
+PERSON = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071239",
           "party_phone": "13912345678", "party_address": "新市区幸福路8号3单元"}
 ORGANISATION = {"party_type": "organisation", "party_name": "新市区夕阳红养老服务协会",
-                "party_id_number": "51650100MJ0000000X", "party_phone": "0991-4567890",
+                "party_id_number": "51650100MJ0000000D", "party_phone": "0991-4567890",
                 "party_address": "新市区北京路100号"}
 
 # Element ids of the stretches every penalty case passes, in order. Each stage is a process the top
@@ -50,7 +50,7 @@ INVESTIGATED = ["onsite_inspection", "collect_evidence", "gw_evidence", "investi
 TO_NOTICE = ["end_to_notice", "investigation", "gw_investigated", "start_notice"]
 TO_DECISION = ["end_notified", "notice", "start_decision", "gw_decision_entry"]
 NOTIFIED = TO_NOTICE + ["prior_notice", "record_notice", "record_statement", "gw_hearing", "resume_decision_clock"] + \
-    TO_DECISION + ["recheck_penalty", "gw_recheck", "check_no_increase", "gw_increase", "assess_major", "gw_major"]
+    TO_DECISION + ["recheck_penalty", "gw_recheck", "assess_major", "gw_major"]
 PASSED_REVIEW = ["start_review", "submit_review", "init_review", "check_package", "check_reviewer", "gw_package",
                  "review_case", "check_review_signer", "gw_review", "review_passed", "end_passed", "legal_review",
                  "gw_legal_review", "collective_discussion", "gw_discussion"]  # a call activity completes last

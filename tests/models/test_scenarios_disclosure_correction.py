@@ -10,13 +10,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from workflows.core.errors import Conflict, NotAllowed
+from workflows.core.errors import Conflict, FormInvalid, NotAllowed
 from workflows.core.models import AuditEvent, DisclosureTerm
-from workflows.domain import disclosure, disclosure_register
+from workflows.domain import disclosure, disclosure_register, tasks
 
 from .conftest import PERSON, Case, end_of, shanghai
 
-REQUEST = ["start_change", "request_change", "gw_request_complete", "approve_change", "gw_approval"]
+REQUEST = ["start_change", "request_change", "approve_change", "gw_approval"]
 WITHDRAWAL = {"change_kind": "withdraw", "change_ground": "review_revoked", "ground_date": date(2026, 11, 2),
               "change_reason": "原处罚决定经新市区人民政府行政复议决定撤销（新政复决〔2026〕5号）。"}
 
@@ -78,7 +78,7 @@ def test_a_correction_replaces_the_content_redacted_with_the_decided_cases_data(
     change.do("request_change", "wang", change_kind="correct", change_ground="content_error", ground_date=date(2026, 11, 2),
               change_reason="决定书文号笔误，当事人李小明（13912345678）已知悉。",
               corrected_doc_no="新民罚决〔2026〕2号",
-              corrected_facts="当事人李小明（身份证110105199003071234，住新市区幸福路8号3单元）出借社会团体登记证书。")
+              corrected_facts="当事人李小明（身份证110105199003071239，住新市区幸福路8号3单元）出借社会团体登记证书。")
     change.do("approve_change", "wu", approval_result="approve", approval_opinion="同意更正。")
 
     bureau.db.refresh(record)
@@ -90,19 +90,20 @@ def test_a_correction_replaces_the_content_redacted_with_the_decided_cases_data(
     *_, corrected = disclosure.events_of(bureau.db, record.id)
     assert corrected.kind == "corrected" and corrected.note == "决定书文号笔误，当事人李某（＊＊）已知悉。"
     assert json.loads(corrected.before)["decision_doc_no"] == "新民罚决〔2026〕1号"  # kept internally
-    for secret in ("李小明", "13912345678", "110105199003071234", "幸福路"):
+    for secret in ("李小明", "13912345678", "110105199003071239", "幸福路"):
         assert secret not in record.content + corrected.note
     assert change.path == REQUEST + ["write_disclosure", "end_changed"]
     [audited] = system_events(bureau, "disclosure.correct")
     assert audited["ground"] == "content_error"
 
 
-def test_a_correction_without_corrected_content_goes_back_to_the_request(bureau):
+def test_a_correction_without_corrected_content_is_refused_on_the_form(bureau):
     _, record = published(bureau)
     change = request(bureau, record)
-    change.do("request_change", "wang", **(WITHDRAWAL | {"change_kind": "correct", "change_ground": "self_correction"}))
-    assert change.ready == ["request_change"]
-    assert change.path == ["start_change", "request_change", "gw_request_complete"]
+    with pytest.raises(FormInvalid, match="change_kind: 申请更正的，请至少填写一项更正后的内容"):
+        change.do("request_change", "wang", **(WITHDRAWAL | {"change_kind": "correct",
+                                                             "change_ground": "self_correction"}))
+    assert change.ready == ["request_change"] and change.path == ["start_change"]
     change.do("request_change", "wang", **(WITHDRAWAL | {"change_kind": "correct", "change_ground": "self_correction",
                                                          "corrected_basis": "《社会团体登记管理条例》第三十条第一款"}))
     assert change.ready == ["approve_change"]
@@ -115,12 +116,15 @@ def test_a_returned_request_is_revised_and_a_rejected_one_changes_nothing(bureau
     change.do("request_change", "wang", **WITHDRAWAL)
     change.do("approve_change", "wu", approval_result="return", approval_opinion="请附复议决定书文号。")
     assert change.ready == ["request_change"]
+    [returned] = tasks.returns_of(bureau.db, [change.task("request_change")]).values()  # the banner's facts
+    assert (returned.by, returned.reason, returned.comment, returned.by_task) == (
+        "wu", "退回", "请附复议决定书文号。", "审批撤回或更正")
     assert change.data["target_case_no"] and change.data["approval_opinion"] == "请附复议决定书文号。"
     change.do("request_change", "wang", **(WITHDRAWAL | {"change_reason": "经行政复议撤销，复议决定书：新政复决〔2026〕5号。"}))
     change.do("approve_change", "wu", approval_result="reject", approval_opinion="复议决定尚未生效，暂不撤回。")
 
     assert change.instance.status == "completed"
-    assert change.path == REQUEST + ["request_change", "gw_request_complete", "approve_change", "gw_approval",
+    assert change.path == REQUEST + ["request_change", "approve_change", "gw_approval",
                                      "end_rejected"]
     assert change.done_by == [("request_change", "wang"), ("approve_change", "wu"), ("request_change", "wang"),
                                ("approve_change", "wu")]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from workflows.domain import tasks
+
 from .conftest import CLOSED, end_of, shanghai
 
 DUE = date(2026, 11, 17)  # 15 days after service on 2 November
@@ -75,6 +77,12 @@ def test_approved_deferral_moves_the_payment_deadline(bureau):
 
     case.do("record_payment", "zhang", payment_status="paid", payment_amount="2000", payment_date=date(2026, 11, 18))
     assert case.ready == ["record_payment"] and case.data["amount_outstanding"] == Decimal("3000")
+    again = case.task("record_payment")  # the same task again: it says why, and starts afresh
+    [back] = tasks.returns_of(bureau.db, [again]).values()
+    assert (back.reason, back.by_task) == ("尚未缴清，继续登记缴纳", "登记缴纳罚款")
+    form = tasks.sheet(bureau.db, bureau.user("zhang"), again.task_id).values
+    assert (form["payment_amount"], form["payment_date"], form["payment_receipt"]) == (None, None, None)
+    assert bureau.at(shanghai(2026, 12, 10, 9)) == 0  # a payment date is never in the future
     case.do("record_payment", "zhang", payment_status="paid", payment_amount="3000", payment_date=date(2026, 12, 10))
     assert case.ready == ["archive_case"]
     assert case.data["deferral_granted"] is True and case.data["amount_paid"] == Decimal("5000")

@@ -15,13 +15,15 @@ from .conftest import FILED, shanghai
 
 
 def test_violation_older_than_two_years_is_not_filed(bureau):
-    case = bureau.start().file(violation_date=date(2024, 11, 1))
+    # two years end on Friday 30 October 2026; filing is on Monday 2 November (2024-11-01 would end on
+    # Sunday 1 November 2026, moved to that Monday by 民法典 Art. 203)
+    case = bureau.start().file(violation_date=date(2024, 10, 30))
     assert case.instance.status == "completed" and case.tasks == []
     assert case.path == ["start_case", "start_filing", "file_case", "init_case", "gw_limitation", "record_not_filed",
                          "end_not_filed", "filing", "gw_filed", "end_case_not_filed"]
     data = case.data
     assert (data["limitation_ok"], data["limitation_expires"], data["case_status"], data["closure_reason"]) == (
-        False, date(2026, 11, 1), "not_filed", "time_barred")
+        False, date(2026, 10, 30), "not_filed", "time_barred")
     assert case.done_by == [("file_case", "zhang")]
 
 
@@ -106,6 +108,8 @@ def test_second_officer_who_declines_is_replaced(bureau):
 def test_officer_without_a_valid_credential_is_refused(bureau):
     case = bureau.start()
     row = case.task("file_case")
+    assert row.assignee == "zhang"  # the filing is the filer's
+    tasks.release(bureau.db, bureau.user("zhang"), row.task_id)  # offered to the unit's officers
     with pytest.raises(CredentialRequired, match="没有当日有效的行政执法证件"):
         tasks.complete_or_raise(bureau.db, bureau.user("zhao"), row.task_id, {})
     with pytest.raises(CredentialRequired):

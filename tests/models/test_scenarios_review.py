@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from workflows.domain import tasks
-from workflows.core.errors import NotAllowed
+from workflows.core.errors import FormInvalid, NotAllowed
 
 from .conftest import (CLOSED, FILED, INVESTIGATED, NOTIFIED, ORGANISATION, PASSED_REVIEW, PERSON, RETURNED,
                        REVIEW_ITEMS, TO_SERVICE, end_of, shanghai)
@@ -35,14 +35,14 @@ def test_major_case_passes_legal_review_first_time_and_is_executed(bureau):
     case.decide(decision_text="罚款人民币十五万元。").serve().publish(disclosure_decision_text="罚款人民币十五万元。")
     assert case.task("record_payment").due_at == end_of(date(2026, 11, 17))  # 15 days after service
     case.do("record_payment", "zhang", payment_status="paid", payment_amount="150000.00",
-            payment_date=date(2026, 11, 10))
+            payment_date=date(2026, 11, 2))
     case.close("executed")
 
     assert case.instance.status == "completed"
     assert case.path == FILED + INVESTIGATED + NOTIFIED + PASSED_REVIEW + [
         "decide_penalty", "gw_decision", "record_decision", "merge_decision"] + TO_SERVICE + [
         "split_service_disclosure", "serve_decision", "gw_service", "record_service", "publish_decision",
-        "gw_disclosure_valid", "write_disclosure", "join_service_disclosure", "end_served", "service",
+        "write_disclosure", "join_service_disclosure", "end_served", "service",
         "gw_execution", "start_execution", "record_payment", "sum_payment", "gw_payment", "record_executed",
         "end_executed", "execution"] + CLOSED
     data = case.data
@@ -90,15 +90,20 @@ def test_problems_found_are_corrected_and_pass_on_re_review(bureau):
     assert case.ready == ["correct_case"] and case.task("correct_case").assignee == "zhang"
     case.do("correct_case", "zhang", unit_response="corrected", correction_note="已补充银行流水，裁量档次调整说明附后。")
     assert case.task("review_case").assignee == "zhou"
-    # "agree" while an item is still marked as a problem is no pass
-    case.review(problems=("discretion",), review_opinion="agree", review_opinion_text="基本同意。")
-    assert case.ready == ["correct_case"]
-    case.do("correct_case", "zhang", unit_response="corrected", correction_note="已按审核意见修改裁量说明。")
+    returned = tasks.returns_of(bureau.db, [case.task("review_case")])[case.task("review_case").task_id]
+    assert (returned.by, returned.reason, returned.comment) == ("zhang", "已补正", "已补充银行流水，裁量档次调整说明附后。")
+    # "agree" while an item is still marked as a problem is refused on the form, and so is a problem
+    # without its comment
+    with pytest.raises(FormInvalid, match="review_opinion: 审核项目中有“存在问题”的，审核意见不能为“同意”"):
+        case.review(problems=("discretion",), review_opinion="agree", review_opinion_text="基本同意。")
+    with pytest.raises(FormInvalid, match="item_discretion_comment: 请填写该项审核意见"):
+        case.review(problems=("discretion",), item_discretion_comment="")
+    assert case.ready == ["review_case"]
     case.review()
     assert case.ready == ["collective_discussion"]
 
     correction = ["correct_case", "gw_correct", "restart_review_clock"]
-    assert case.path[len(FILED + INVESTIGATED + NOTIFIED):] == SUBMITTED + (REVIEWED + correction) * 2 + REVIEWED + [
+    assert case.path[len(FILED + INVESTIGATED + NOTIFIED):] == SUBMITTED + REVIEWED + correction + REVIEWED + [
         "review_passed", "end_passed", "legal_review", "gw_legal_review"]
     data = case.data
     assert (data["legal_review_passed"], data["legal_review_result"]) == (True, "agree")
@@ -106,7 +111,7 @@ def test_problems_found_are_corrected_and_pass_on_re_review(bureau):
     opinions = [json.loads(e.payload)["data"] for e in case.events
                 if e.action == "task.complete" and json.loads(e.payload)["task"] == "review_case"]
     assert [(o["review_opinion"], o["item_evidence"], o["item_discretion"]) for o in opinions] == [
-        ("problems", "problem", "problem"), ("agree", "pass", "problem"), ("agree", "pass", "pass")]
+        ("problems", "problem", "problem"), ("agree", "pass", "pass")]
     assert opinions[0]["item_evidence_comment"] == "证据不足以认定违法所得数额。"
 
 

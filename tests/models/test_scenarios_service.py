@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from workflows.core.errors import FormInvalid
 from workflows.core.models import Disclosure
 
 from .conftest import PERSON, end_of, shanghai
@@ -19,19 +20,20 @@ def decided(bureau, party=None, **penalty):
     return case.notify(**penalty).statement().recheck().decide(decision_text=text)
 
 
-def test_service_by_public_notice_is_deemed_served_after_60_days(bureau):
+def test_service_by_public_notice_is_deemed_served_after_30_days(bureau):
     case = decided(bureau)
+    bureau.clock.set(shanghai(2026, 11, 3))  # the notice is recorded once published
     case.serve(service_method="public_notice", service_date=None, service_receipt=None,
                public_notice_date=date(2026, 11, 3), service_av=[case.receipt()])
     case.publish()
-    assert case.tasks == [] and case.instance.next_timer_at == end_of(date(2027, 1, 2))
+    assert case.tasks == [] and case.instance.next_timer_at == end_of(date(2026, 12, 3))  # 民事诉讼法 Art. 95
 
-    assert bureau.at(shanghai(2027, 1, 2, 23)) == 0
-    assert bureau.at(shanghai(2027, 1, 3, 0, 0, 1)) == 1
+    assert bureau.at(shanghai(2026, 12, 3, 23)) == 0
+    assert bureau.at(shanghai(2026, 12, 4, 0, 0, 1)) == 1
     assert case.ready == ["record_payment"]
-    assert case.data["service_date"] == date(2027, 1, 2) and case.data["served"] is True
-    assert case.task("record_payment").due_at == end_of(date(2027, 1, 17))  # 15 days from service
-    served = ["serve_decision", "gw_service", "publish_decision", "gw_disclosure_valid", "write_disclosure",
+    assert case.data["service_date"] == date(2026, 12, 3) and case.data["served"] is True
+    assert case.task("record_payment").due_at == end_of(date(2026, 12, 18))  # 15 days from service
+    served = ["serve_decision", "gw_service", "publish_decision", "write_disclosure",
               "public_notice_period", "deemed_served", "record_service", "join_service_disclosure", "end_served",
               "service", "gw_execution", "start_execution"]
     assert case.path[-len(served):] == served
@@ -39,17 +41,19 @@ def test_service_by_public_notice_is_deemed_served_after_60_days(bureau):
     assert [e.action for e in case.events][-3:] == ["task.complete", "disclosure.write", "timer.fire"]
 
 
-@pytest.mark.parametrize("service", [
-    {"service_method": "public_notice", "service_receipt": None},                    # no notice date, no AV
-    {"service_method": "leaving", "service_witness": "社区工作人员刘某"},                 # no AV of the leaving
-    {"service_method": "electronic"},                                                # no consent to e-service
-    {"service_method": "post", "service_receipt": None},                             # no postal receipt
+@pytest.mark.parametrize("service, missing", [
+    ({"service_method": "public_notice", "service_receipt": None},
+     {"public_notice_date": ["请填写公告发布日期"], "service_av": ["请上传送达音像记录"]}),
+    ({"service_method": "leaving", "service_witness": "社区工作人员刘某"}, {"service_av": ["请上传送达音像记录"]}),
+    ({"service_method": "electronic"}, {"electronic_consent_file": ["请上传电子送达确认书"]}),
+    ({"service_method": "post", "service_receipt": None}, {"service_receipt": ["请上传送达回证或邮寄回执"]}),
 ])
-def test_incomplete_service_record_is_sent_back(bureau, service):
-    case = decided(bureau).serve(**service)
-    assert sorted(case.ready) == ["publish_decision", "serve_decision"]
-    assert case.path[-2:] == ["serve_decision", "gw_service"] and "record_service" not in case.path
-    assert case.data["service_method"] == service["service_method"] and case.done_by[-1] == ("serve_decision", "zhang")
+def test_an_incomplete_service_record_is_refused_on_the_form(bureau, service, missing):
+    case = decided(bureau)
+    with pytest.raises(FormInvalid) as refused:
+        case.serve(**service)
+    assert refused.value.errors == missing
+    assert sorted(case.ready) == ["publish_decision", "serve_decision"] and "gw_service" not in case.path
 
 
 def test_publication_overdue_alert_counts_working_days_across_national_day(bureau):
@@ -71,7 +75,7 @@ def test_publication_overdue_alert_counts_working_days_across_national_day(burea
 
     assert case.fired == ["publish_timer"] and "service_overdue_alert" not in case.path
     published = ["record_service", "publish_timer", "disclosure_overdue", "end_disclosure_alert", "publish_decision",
-                 "gw_disclosure_valid", "write_disclosure", "join_service_disclosure", "end_served", "service",
+                 "write_disclosure", "join_service_disclosure", "end_served", "service",
                  "gw_execution", "start_closure"]
     assert case.path[-len(published):] == published
     assert case.ready == ["archive_case"]
@@ -109,7 +113,7 @@ def test_an_alert_still_open_when_the_decision_is_served_and_published_is_withdr
 
 def test_disclosure_record_of_a_natural_person_is_redacted(bureau):
     case = decided(bureau, PERSON).serve()
-    case.publish(disclosure_facts="当事人李小明（身份证号110105199003071234，电话13912345678，住新市区幸福路8号3单元）"
+    case.publish(disclosure_facts="当事人李小明（身份证号110105199003071239，电话13912345678，住新市区幸福路8号3单元）"
                                   "出借社会团体登记证书。",
                  disclosure_decision_text="对李小明罚款人民币三千元。")
     [record] = case.disclosures
@@ -119,7 +123,7 @@ def test_disclosure_record_of_a_natural_person_is_redacted(bureau):
     assert content["decision"] == "对李某罚款人民币三千元。"
     assert content["matter"] == "MZ-CF-0001 社会组织涂改、出租、出借登记证书"
     everything = " ".join(str(getattr(record, column.name)) for column in Disclosure.__table__.columns)
-    for secret in ("李小明", "110105199003071234", "13912345678", "幸福路", "小明"):
+    for secret in ("李小明", "110105199003071239", "13912345678", "幸福路", "小明"):
         assert secret not in everything
     event = next(e for e in case.events if e.action == "disclosure.write")
     assert "李小明" not in event.payload and json.loads(event.payload)["publish"] is True
@@ -128,8 +132,9 @@ def test_disclosure_record_of_a_natural_person_is_redacted(bureau):
 
 def test_case_involving_minors_is_recorded_as_not_published_with_the_reason(bureau):
     case = decided(bureau, PERSON).serve()
-    case.publish(publish=False, not_published_reason=None)
-    assert case.ready == ["publish_decision"]  # neither published nor a reason: sent back
+    with pytest.raises(FormInvalid, match="not_published_reason: 请选择不予公开理由"):
+        case.publish(publish=False, not_published_reason=None)  # neither published nor a reason
+    assert case.ready == ["publish_decision"]
     case.publish(publish=False, not_published_reason="minors", not_published_note="当事人李小明未满十八周岁。")
 
     [record] = case.disclosures
@@ -138,4 +143,4 @@ def test_case_involving_minors_is_recorded_as_not_published_with_the_reason(bure
     assert record.not_published_note == "当事人李某未满十八周岁。"
     event = next(e for e in case.events if e.action == "disclosure.write")
     assert json.loads(event.payload)["reason"] == "minors"
-    assert case.path.count("publish_decision") == 2 and case.path.count("write_disclosure") == 1
+    assert case.path.count("publish_decision") == 1 and case.path.count("write_disclosure") == 1

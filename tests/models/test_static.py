@@ -12,6 +12,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from workflows.domain import duties
+from workflows.engine.returns import back_edges
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = ROOT / "bpmn"
@@ -121,6 +122,10 @@ def _expressions(process):
         for key in ("assignee", "due"):
             if key in props:
                 yield f"{task.get('id')}.{key}", "eval", props[key]
+        for field in task.iterfind(".//camunda:formField", NS):
+            for rule in field.findall("camunda:properties/camunda:property", NS):
+                if rule.get("id") in ("required_if", "validate"):
+                    yield f"{task.get('id')}.{field.get('id')}.{rule.get('id')}", "eval", rule.get("value")
 
 
 def _dmn_expressions(root):
@@ -278,9 +283,11 @@ def test_form_fields_follow_the_dialect(path):
                 assert not values, where
             if ftype == "user":
                 assert props.get("role") in ROLE_LABELS, where
-                assert set(props) <= {"role", "not_by"}, where
+                assert set(props) <= {"role", "not_by", "validate", "validate_message"}, where
         props = _properties(task)
-        assert set(props) <= {"name_en", "assignee", "due", "av_required", "not_by"}, tid
+        assert set(props) <= {"name_en", "assignee", "due", "av_required", "not_by", "return_comment"}, tid
+        if "return_comment" in props:  # the comment a task that sends the case back gives as its reason
+            assert props["return_comment"] in ids, f"{tid}: return_comment names no field of the form"
         if "av_required" in props:
             assert props["av_required"] == "true"
             assert any(f.get("type") == "file" for f in fields), f"{tid}: AV task without a file field"
@@ -484,3 +491,30 @@ def test_separation_of_duties_names_tasks_and_roles_that_exist():
     for value, where in declared:
         named, roles = duties.parse(value)
         assert named <= tasks and roles <= set(ROLE_LABELS), (where, value)
+
+
+BACK_EDGES = [(path.name, process.get("id"), edge, reason) for path, _, process in _processes()
+              for edge, reason in back_edges(process).items()]
+
+
+@pytest.mark.parametrize("model, process, edge, reason", BACK_EDGES, ids=lambda v: "→".join(v) if isinstance(v, tuple) else str(v))
+def test_every_way_back_says_why_and_who_decided(model, process, edge, reason):
+    """A case sent back to an earlier task is never silent: the back-edge has a name the reopened
+    task shows, and a person's form that sends it back gives its comment field (``return_comment``)."""
+    assert reason, f"{model}: {edge[0]} → {edge[1]} has no name to show as the reason"
+    root = etree.parse(str(MODEL_DIR / model)).getroot()
+    [proc] = [p for p in root.iter("{%s}process" % NS["bpmn"]) if p.get("id") == process]
+    nodes = {el.get("id"): el for el in proc if isinstance(el.tag, str)}
+    incoming = {}
+    for flow in proc.iterfind("bpmn:sequenceFlow", NS):
+        incoming.setdefault(flow.get("targetRef"), []).append(flow.get("sourceRef"))
+    node = edge[0]
+    while node in nodes and _local(nodes[node]) != "userTask" and len(incoming.get(node, [])) == 1:
+        node = incoming[node][0]
+    decider = nodes.get(node)
+    if decider is None or _local(decider) != "userTask":
+        return  # a rule sends it back (a timer, a sum still owed): the name is the reason
+    comments = [f for f in decider.iterfind(".//camunda:formField", NS) if f.get("type") == "textarea"
+                and any(word in f.get("label", "") for word in ("意见", "说明", "理由"))]
+    if comments and edge[1] != node:  # a person sends it elsewhere: their comment goes with it
+        assert _properties(decider).get("return_comment") in {f.get("id") for f in comments}, node

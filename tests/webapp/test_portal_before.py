@@ -169,7 +169,7 @@ MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 
 def test_no_personal_data_reaches_a_public_page(full_demo, tmp_path, translations, frozen_clock):
     settings = copy_database(full_demo, tmp_path / "instance")
-    person = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071234",
+    person = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071239",
               "party_phone": "13912345678", "party_address": "新市区幸福路8号3单元"}
     with session_scope(settings) as session:  # a natural person's case, and staff with private contacts
         cases.start(session, settings, get_user(session, "officer1"), "enforcement_case",

@@ -32,10 +32,10 @@ from .conftest import Auth, post, start_case
 from .support import TEMPLATE_CACHE, app_config, compile_translations, copy_database
 
 MODELS = Path(__file__).resolve().parents[2] / "bpmn"
-PERSON = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071234",
+PERSON = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071239",
           "party_phone": "13912345678", "party_address": "新市区幸福路8号3单元"}
 ORGANISATION = {"party_type": "organisation", "party_name": "新市区夕阳红养老服务协会",
-                "party_id_number": "51650100MJ0000000X", "party_phone": "0991-4567890",
+                "party_id_number": "51650100MJ0000000D", "party_phone": "0991-4567890",
                 "party_address": "新市区北京路100号"}
 
 
@@ -76,9 +76,9 @@ def test_published_decisions_are_listed_searched_and_shown_redacted(client, app_
     listing = client.get("/gongshi/decisions")
     assert listing.status_code == 200
     text = text_of(listing)
-    assert "李某" in text and "新市区夕阳红养老服务协会" in text and "51650100MJ0000000X" in text
+    assert "李某" in text and "新市区夕阳红养老服务协会" in text and "51650100MJ0000000D" in text
     assert text.index("李某") < text.index("夕阳红")  # newest decision first
-    for secret in ("李小明", "110105199003071234", "13912345678", "幸福路", "0991-4567890", "北京路100号"):
+    for secret in ("李小明", "110105199003071239", "13912345678", "幸福路", "0991-4567890", "北京路100号"):
         assert secret not in listing.get_data(as_text=True)
 
     found = text_of(client.get("/gongshi/decisions?party=夕阳红"))
@@ -86,7 +86,7 @@ def test_published_decisions_are_listed_searched_and_shown_redacted(client, app_
     assert "李某" in text_of(client.get("/gongshi/decisions?party=李某"))
     assert "没有找到" in text_of(client.get("/gongshi/decisions?party=李小明"))
     assert "至少输入两个字" in text_of(client.get("/gongshi/decisions?party=李"))
-    assert "夕阳红" in text_of(client.get("/gongshi/decisions?party=51650100mj0000000x"))
+    assert "夕阳红" in text_of(client.get("/gongshi/decisions?party=51650100mj0000000d"))
     by_type = text_of(client.get("/gongshi/decisions?type=fine"))
     assert "夕阳红" in by_type and "李某" not in by_type
     assert "李某" not in text_of(client.get("/gongshi/decisions?until=2026-10-25"))
@@ -206,7 +206,7 @@ def test_the_atom_feed_and_the_json_feed_carry_publications_corrections_and_with
     assert {i["id"] for i in items} == {e.id for e in parsed.entries}
     assert items[0]["_gongshi"] == {"kind": "withdrawn", "record": withdrawn, "ground": "review_revoked"}
     assert "李某" not in feed.get_data(as_text=True) and "李某" not in atom.get_data(as_text=True)
-    assert items[2]["_gongshi"]["party_code"] == "51650100MJ0000000X" and kept
+    assert items[2]["_gongshi"]["party_code"] == "51650100MJ0000000D" and kept
 
 
 def test_the_sitemap_lists_the_portal_and_the_public_permalinks(client, app_settings):
@@ -338,7 +338,7 @@ def test_no_public_page_or_feed_shows_personal_data_and_gone_records_keep_no_con
     source, translations = demo_bureau
     settings = copy_database(source, tmp_path / "instance")
     secrets = secrets_of(settings)
-    assert {"刘建国", "650102198503150012", "13899887766", "新市区红山路88号2栋3单元"} <= secrets
+    assert {"刘建国", "650102198503150015", "13899887766", "新市区红山路88号2栋3单元"} <= secrets
     with session_scope(settings, write=False) as session:
         records = list(session.scalars(select(Disclosure).where(Disclosure.kind == "decision")))
         withdrawn = [r for r in records if r.status == "withdrawn"]
@@ -374,7 +374,7 @@ def test_no_public_page_or_feed_shows_personal_data_and_gone_records_keep_no_con
                 for value in content_of(record.id):
                     assert value not in body, (path, value)
         assert "刘某" in pages["/gongshi/decisions"]
-        for secret in ("刘建国", "650102198503150012", "13899887766"):  # searching by them finds nothing
+        for secret in ("刘建国", "650102198503150015", "13899887766"):  # searching by them finds nothing
             assert 'class="decision-card"' not in client.get(f"/gongshi/decisions?party={secret}").get_data(as_text=True)
 
     with clock.frozen(NOON + timedelta(days=400)):  # every demo record's retention has ended

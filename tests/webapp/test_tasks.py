@@ -68,7 +68,7 @@ def test_a_missing_required_field_gets_the_engines_message_next_to_it(client, au
     response = _submit(client, case.task_id, {**FILING, "second_officer": "", "fine": "12,5x", "facts": "太短"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert re.search(r'id="second_officer-error">请填写协办执法人员<', page)
+    assert re.search(r'id="second_officer-error">请选择协办执法人员<', page)
     assert re.search(r'id="fine-error">拟罚款金额（元）的格式不正确<', page)
     assert re.search(r'id="facts-error">违法事实至少需要5个字<', page)
     assert re.search(r'<input[^>]*name="fine"[^>]*value="12,5x"', page)  # what was typed stays
@@ -179,7 +179,7 @@ def test_a_refused_form_keeps_the_files_already_stored(client, auth, app_setting
     response = _submit(client, task_id, {"record": (io.BytesIO(record), "笔录.png")}, content_type="multipart/form-data")
     page = response.get_data(as_text=True)
     digest = hashlib.sha256(record).hexdigest()
-    assert response.status_code == 422 and "请填写现场照片" in page
+    assert response.status_code == 422 and "请上传现场照片" in page
     assert f'<input type="hidden" name="record" value="{digest}">' in page and "笔录.png" in page
     assert _count(app_settings, EvidenceLink, EvidenceLink.sha256 == digest) == 1
     photo = tiny_png(10)

@@ -21,10 +21,10 @@ from workflows.design import deployment
 from workflows.domain import alerts, audit, cases, disclosure, disclosure_register, policy, publication
 from workflows.domain.people import get_user
 
-PERSON = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071234",
+PERSON = {"party_type": "natural_person", "party_name": "李小明", "party_id_number": "110105199003071239",
           "party_phone": "13912345678", "party_address": "新市区幸福路8号3单元"}
 ORGANISATION = {"party_type": "organisation", "party_name": "新市区夕阳红养老服务协会",
-                "party_id_number": "51650100MJ0000000X", "party_phone": "0991-4567890",
+                "party_id_number": "51650100MJ0000000D", "party_phone": "0991-4567890",
                 "party_address": "新市区北京路100号"}
 TODAY = date(2026, 11, 2)  # the frozen clock's Monday
 
@@ -87,9 +87,9 @@ def test_a_published_decision_gets_its_limit_class_search_pieces_and_event(db, d
     assert record.due_on == date(2026, 11, 10)  # 7 working days
     assert (record.decision_type, record.party, record.matter_code) == ("warning", ORGANISATION["party_name"], "MZ-CF-0001")
     content = json.loads(record.content)
-    assert content["party_code"] == "51650100MJ0000000X" and "北京路" not in record.content
+    assert content["party_code"] == "51650100MJ0000000D" and "北京路" not in record.content
     pieces = set(db.scalars(select(DisclosureTerm.term).where(DisclosureTerm.disclosure_id == record.id)))
-    assert {"夕阳", "阳红", "#51650100mj0000000x"} <= pieces
+    assert {"夕阳", "阳红", "#51650100mj0000000d"} <= pieces
     [event] = disclosure.events_of(db, record.id)
     assert (event.kind, event.actor, event.effective_on) == ("published", "zhang", TODAY)
     other = decide(decision_kind="no_penalty", penalty_type=None)
@@ -108,14 +108,14 @@ def test_a_natural_person_is_never_named_and_never_found_by_name(db, decide):
     assert record.party == "李某" and json.loads(record.content)["party_code"] is None
     assert [e.id for e in publication.search(db, publication.Filters(party="李某")).entries] == [record.id]
     assert publication.search(db, publication.Filters(party="李小明")).entries == []
-    assert publication.search(db, publication.Filters(party="110105199003071234")).entries == []
+    assert publication.search(db, publication.Filters(party="110105199003071239")).entries == []
 
 
 # --- the portal's search and permalinks -------------------------------------------------------
 
 def test_search_by_party_code_matter_type_and_date(db, decide):
     sunset = decide()
-    youth = decide(ORGANISATION | {"party_name": "新市区青年创业促进会", "party_id_number": "51650100MJ0000001A"},
+    youth = decide(ORGANISATION | {"party_name": "新市区青年创业促进会", "party_id_number": "51650100MJ0000001G"},
                    matter_code="MZ-CF-0002", penalty_type="fine", fine_amount="3000", decision_date=date(2026, 10, 20))
 
     def found(**filters):
@@ -124,7 +124,7 @@ def test_search_by_party_code_matter_type_and_date(db, decide):
 
     assert found() == [sunset.id, youth.id]  # newest decision first
     assert found(party="夕阳红") == [sunset.id] and found(party="创业 促进") == [youth.id]
-    assert found(party="51650100mj0000001a") == [youth.id] and found(party="新市区") == [sunset.id, youth.id]
+    assert found(party="51650100mj0000001g") == [youth.id] and found(party="新市区") == [sunset.id, youth.id]
     assert found(party="夕阳红创业") == [] and found(party="不存在的协会") == []
     assert found(matter="MZ-CF-0002") == [youth.id] and found(type="warning") == [sunset.id]
     assert found(since=date(2026, 10, 21)) == [sunset.id] and found(until=date(2026, 10, 21)) == [youth.id]

@@ -257,6 +257,7 @@ def test_a_step_in_another_roles_lane_is_refused(db, filing):
 
 
 def test_the_person_named_for_a_step_must_be_one_who_may_do_it(db, filing):
+    filing["starter"] = "zhang"  # the filer, whose second officer is li
     step(filing, "file_case")["user"] = "zhang"
     step(filing, "file_case")["data"]["second_officer"] = "li"
     step(filing, "confirm_participation")["user"] = "zhang"  # the task is assigned to li

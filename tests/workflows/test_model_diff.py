@@ -98,7 +98,7 @@ def test_a_renamed_task_a_new_required_field_a_changed_condition_and_a_removed_f
             "条件：unit_filing_opinion == 'approve' → unit_filing_opinion in ('approve', 'approve_with_notes')"],
     }
     assert marks["removed"] == {"flow_recusal_decision_to_confirm_participation": [
-        "删除连线“flow_recusal_decision_to_confirm_participation”（recusal_decision → confirm_participation）"]}
+        "删除连线“更换执法人员后重新确认”（recusal_decision → confirm_participation）"]}
     assert marks["added"] == {}
     [flow] = [e for e in changed_file.elements if e.id == "flow_gw_unit_filing_to_approve_filing_agency"]
     assert (flow.kind, flow.kind_label, flow.changes[0].old, flow.changes[0].new) == (

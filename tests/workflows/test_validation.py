@@ -78,6 +78,38 @@ def test_form_field_problems(old, new, message):
     assert any(message in p.message for p in problems), problems
 
 
+def _with_property(field: str, prop: str, value: str) -> bytes:
+    old = f'<camunda:formField id="{field}"'
+    text = GOOD.decode()
+    start = text.index(old)
+    end = text.index(">", start)
+    tag = text[start:end].rstrip("/ ")
+    close = "" if text[end - 1] != "/" else "</camunda:formField>"
+    prop_xml = f'<camunda:properties><camunda:property id="{prop}" value="{value}" /></camunda:properties>'
+    return (text[:start] + tag + ">" + prop_xml + close + text[end + 1:]).encode()
+
+
+@pytest.mark.parametrize("field, prop, value", [
+    ("party_name", "format", "id_number"), ("party_name", "format", "credit_code"),
+    ("party_name", "format", "party_id"), ("party_name", "format", "phone"), ("violation_date", "past", "true"),
+])
+def test_known_formats_and_past_dates_may_be_deployed(field, prop, value):
+    assert validate({"x.bpmn": _with_property(field, prop, value)}) == []
+
+
+@pytest.mark.parametrize("field, prop, value, message", [
+    ("party_name", "format", "passport", "has unknown format 'passport'"),
+    ("fine", "format", "phone", "format applies to string fields only"),
+    ("violation_date", "past", "yes", "past must be \"true\" or \"false\""),
+    ("party_name", "past", "true", "past applies to date fields only"),
+])
+def test_unknown_format_or_misplaced_past_is_refused_at_deploy(field, prop, value, message):
+    bad = _with_property(field, prop, value)
+    [problem] = validate({"x.bpmn": bad})
+    assert message in problem.message and problem.element == field and problem.file == "x.bpmn"
+    assert problem.line == next(i for i, line in enumerate(bad.decode().splitlines(), 1) if f'id="{field}"' in line)
+
+
 def test_the_disclosure_hook_must_be_a_script_task():
     problems = validate({"x.bpmn": variant('<bpmn:userTask id="approve"', '<bpmn:userTask id="write_disclosure"')
                          .replace(b'"approve"', b'"write_disclosure"').replace(b">approve<", b">write_disclosure<")})
@@ -174,3 +206,12 @@ def test_missing_called_process_is_a_problem():
 def test_every_file_of_the_set_is_checked(tmp_path: Path):
     problems = validate({"a.bpmn": GOOD, "b.bpmn": b"<oops", "c.dmn": b""})
     assert sorted(p.file for p in problems) == ["b.bpmn", "c.dmn"]
+
+
+def test_form_rules_are_checked_at_deploy_like_every_expression():
+    field = '<camunda:formField id="party_name" label="当事人" type="string">'
+    ruled = field + ('<camunda:properties><camunda:property id="required_if" value="__import__(\'os\')"/>'
+                     '<camunda:property id="validate" value="len(party_name) &gt; 1"/></camunda:properties>')
+    problems = [str(p) for p in validate({"x.bpmn": variant(field, ruled)})]
+    assert any("required_if:" in p for p in problems)
+    assert any("validate needs a validate_message" in p for p in problems)

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from workflows.domain.forms import TRUE, FieldSpec
 from workflows.domain.tasks import TaskSheet, Upload
+from workflows.engine import runtime
 
 from ..i18n import localize
 
@@ -24,6 +25,7 @@ from ..choices import matter_choices
 RADIO_LIMIT = 4  # up to this many options show as radio buttons, more as a list
 INPUT_TYPES = {"long": "number", "date": "date"}
 INPUT_MODES = {"long": "numeric", "decimal": "decimal"}
+CODE_FORMATS = ("id_number", "credit_code", "party_id")  # 18 characters, digits and capitals
 
 
 class ValuesField(Field):
@@ -113,6 +115,12 @@ def _attributes(spec: FieldSpec) -> dict[str, Any]:
         attrs.update({k: v for k, v in (("minlength", spec.minlength), ("maxlength", spec.maxlength)) if v})
     if spec.type == "long":
         attrs["step"] = "1"
+    if spec.type == "date" and spec.properties.get("past") == "true":
+        attrs["max"] = min(spec.max or "9999-12-31", runtime.today().isoformat())
+    if spec.type == "string" and spec.properties.get("format") == "phone":
+        attrs.update({"type": "tel", "inputmode": "tel"})
+    if spec.type == "string" and spec.properties.get("format") in CODE_FORMATS:
+        attrs.update({"maxlength": 18, "autocapitalize": "characters", "spellcheck": "false"})
     return attrs
 
 

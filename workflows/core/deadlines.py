@@ -44,7 +44,8 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = _rules(
     DeadlineRule("case_decision", 90, "days", "案件办理期限", "行政处罚法第60条"),
     DeadlineRule("case_decision_extension", 30, "days", "案件办理延长期限", "民政部令第68号第31条"),
     DeadlineRule("service", 7, "working_days", "决定书送达期限", "行政处罚法第61条"),
-    DeadlineRule("public_notice_service", 60, "days", "公告送达视为送达期限", "行政处罚法第61条、民事诉讼法"),
+    # deemed served 30 days after the notice (民事诉讼法 Art. 95 as revised in 2021; it was 60)
+    DeadlineRule("public_notice_service", 30, "days", "公告送达视为送达期限", "行政处罚法第61条、民事诉讼法第95条"),
     DeadlineRule("publish_penalty", 7, "working_days", "行政处罚决定公示期限", "国办发〔2018〕118号"),
     DeadlineRule("publish_other", 20, "working_days", "执法决定公示期限", "国办发〔2018〕118号"),
     DeadlineRule("withdraw_disclosure", 3, "working_days", "撤回公示期限", "行政处罚法第48条"),
@@ -52,6 +53,7 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = _rules(
     DeadlineRule("court_enforcement_wait", 10, "working_days", "催告后申请强制执行等待期", "行政强制法第54条"),
     DeadlineRule("legal_review", 5, "working_days", "法制审核期限", "内蒙古自治区实施办法"),
     DeadlineRule("legal_review_extension", 5, "working_days", "法制审核延长期限", "内蒙古自治区实施办法"),
+    # "within 24 hours": a period of hours, which 民法典 Art. 203 does not extend
     DeadlineRule("av_upload", 1, "days", "音像记录上传期限", "内蒙古自治区实施办法第20条"),
     DeadlineRule("matter_review", 1, "years", "执法事项清单复核周期", "国办发〔2018〕118号"),
     # counted from 31 December of the report's year: published by 31 January (118 §6)
@@ -64,6 +66,12 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = _rules(
     DeadlineRule("warning_credential", 60, "days", "执法证件到期提醒提前量", "本机关执法证件管理规定"),
     DeadlineRule("warning_annual_report", 20, "days", "年度统计报告催报提醒（自报告年度12月31日起）", "本机关执法监督规定"),
 )
+
+# Not periods of days or years, so their last day is not moved off a holiday (民法典 Art. 203): the
+# 24 hours of av_upload, the fixed date of annual_report ("每年1月31日前", counted here from
+# 31 December), and the bureau's reminders, which are no legal periods.
+NOT_EXTENDED: frozenset[str] = frozenset({"av_upload", "annual_report", "warning_task", "warning_case",
+                                          "warning_credential", "warning_annual_report"})
 
 
 def parse_start(start: date | datetime | str) -> date:
@@ -87,13 +95,24 @@ def _add_years(d: date, years: int) -> date:
 
 
 def due_date(rule: DeadlineRule, start: date | datetime | str, calendar: WorkCalendar) -> date:
-    """Return the last day of the period that starts on `start`."""
+    """Return the last day of the period that starts on `start`.
+
+    A period of days or years whose last day is a statutory holiday or rest day ends on the next
+    working day (民法典 Art. 203), except the rules in `NOT_EXTENDED`; working days already skip them
+    (APL Art. 85).
+    """
     day = parse_start(start)
     if rule.unit == "working_days":
         return calendar.add_working_days(day, rule.amount)
     if rule.unit == "days":
-        return day + timedelta(days=rule.amount)
-    return _add_years(day, rule.amount)
+        end = day + timedelta(days=rule.amount)
+    else:
+        end = _add_years(day, rule.amount)
+    if rule.name in NOT_EXTENDED:
+        return end
+    while not calendar.is_working_day(end):
+        end += timedelta(days=1)
+    return end
 
 
 def compute_deadline(rule: DeadlineRule, start: date | datetime | str, calendar: WorkCalendar) -> datetime:

@@ -96,18 +96,18 @@ def create_demo_cases(session: Session, settings: Settings) -> None:
         return
     warning = {"penalty_type": "warning"}
 
-    _Case(session, settings, "MZ-CF-0002", _organisation("新市区青年创业促进会", "51650100MJ0000001A", "新市区长春中路18号")) \
+    _Case(session, settings, "MZ-CF-0002", _organisation("新市区青年创业促进会", "51650100MJ0000001G", "新市区长春中路18号")) \
         .filed("超出章程规定的业务范围组织收费培训。")  # waits for the unit head's filing review
 
-    _Case(session, settings, "MZ-CF-0003", _organisation("新市区明德职业培训学校", "52650100MJ0000002B", "新市区河北东路66号")) \
+    _Case(session, settings, "MZ-CF-0003", _organisation("新市区明德职业培训学校", "52650100MJ0000002G", "新市区河北东路66号")) \
         .filed("拒不接受年度检查。").approved().inspected("现场检查时负责人拒绝提供财务账簿。")  # evidence collection next
 
-    _Case(session, settings, "MZ-CF-0001", _organisation("新市区书画艺术研究会", "51650100MJ0000003C", "新市区苏州路9号")) \
+    _Case(session, settings, "MZ-CF-0001", _organisation("新市区书画艺术研究会", "51650100MJ0000003N", "新市区苏州路9号")) \
         .filed("将登记证书出借给某公司使用。").approved().investigated("出借登记证书一次，未收取费用。", **warning) \
         .notified(**warning)  # the party's 5 working days to state and defend run
 
     major = {"penalty_type": "revoke_registration"}
-    _Case(session, settings, "MZ-CF-0001", _organisation("新市区丝路文化交流协会", "51650100MJ0000004D", "新市区北京南路200号")) \
+    _Case(session, settings, "MZ-CF-0001", _organisation("新市区丝路文化交流协会", "51650100MJ0000004R", "新市区北京南路200号")) \
         .filed("多次出租登记证书和印章牟利。").approved().investigated("出租登记证书和印章三次，获利五万元。", **major) \
         .notified(**major).rechecked(**major) \
         .do("submit_review", "officer1", review_case_summary="当事人多次出租登记证书和印章牟利，拟撤销登记。",
@@ -116,14 +116,14 @@ def create_demo_cases(session: Session, settings: Settings) -> None:
         .do("check_package", "reviewer", package_complete="complete")  # the legal reviewer's review is next
 
     confiscation = {"penalty_type": "confiscation", "confiscation_amount": "8000"}
-    _Case(session, settings, "MZ-CF-0001", _organisation("新市区天山户外运动协会", "51650100MJ0000005E", "新市区喀什东路35号")) \
+    _Case(session, settings, "MZ-CF-0001", _organisation("新市区天山户外运动协会", "51650100MJ0000005W", "新市区喀什东路35号")) \
         .filed("出借登记证书并收取费用。").approved().investigated("出借登记证书，违法所得八千元。", **confiscation) \
         .notified(**confiscation).rechecked(**confiscation) \
         .decided("没收违法所得人民币八千元。")  # served; publication within 7 working days is due
 
     _supervision_cases(session, settings, warning)
 
-    _Case(session, settings, "MZ-CF-0003", _organisation("新市区启航青少年服务中心", "52650100MJ0000006F", "新市区阿勒泰路12号")) \
+    _Case(session, settings, "MZ-CF-0003", _organisation("新市区启航青少年服务中心", "52650100MJ0000006W", "新市区阿勒泰路12号")) \
         .filed("未按规定接受年度检查。").approved().investigated("逾期未参加年度检查，经催告后已补报。", **warning) \
         .notified(**warning).rechecked(**warning).decided("给予警告。") \
         .do("publish_decision", "officer1", disclosure_facts="当事人未按规定接受年度检查。",
@@ -139,22 +139,22 @@ def _supervision_cases(session: Session, settings: Settings, warning: dict[str, 
     supervision notice), one suspended, one terminated, one stopped by a failed step."""
     now = clock.now()
     with clock.frozen(now - timedelta(days=84)):  # yellow: about a week of the 90 days left
-        _Case(session, settings, "MZ-CF-0011", _organisation("新市区康乐老年公寓", "52650100MJ0000007G", "新市区天津路5号"),
+        _Case(session, settings, "MZ-CF-0011", _organisation("新市区康乐老年公寓", "52650100MJ00000070", "新市区天津路5号"),
               filer="officer4", head="head2").filed("未与入住老人签订服务协议。", second="officer5").approved() \
             .inspected("抽查5名入住老人，均无服务协议。")
     fine = {"penalty_type": "fine", "fine_amount": "20000"}
     with clock.frozen(now - timedelta(days=97)):  # red: past the 90 days; filed, investigated, notified
-        late = _Case(session, settings, "MZ-CF-0012", _organisation("新市区福寿养老院", "52650100MJ0000008H", "新市区南湖路88号"),
+        late = _Case(session, settings, "MZ-CF-0012", _organisation("新市区福寿养老院", "52650100MJ00000083", "新市区南湖路88号"),
                      filer="officer4", head="head2").filed("护理员殴打入住老人。", second="officer5").approved()
     with clock.frozen(now - timedelta(days=40)):  # the party's statement period ended a month ago: overdue
         late.investigated("护理员多次殴打入住老人，有监控录像为证。", **fine).notified(**fine)
     supervision.send(session, get_user(session, "manager"), late.instance.id,
                      "该案已超过九十日办案期限，请于三个工作日内报告进展并提出延期或结案意见。")
-    suspended = _Case(session, settings, "MZ-CF-0021", _organisation("新市区安息园墓地服务部", "92650100MA0000009J",
+    suspended = _Case(session, settings, "MZ-CF-0021", _organisation("新市区安息园墓地服务部", "92650100MA0000009H",
                                                                     "新市区西山路1号")).filed("未经批准扩建墓区。").approved()
     cases.suspend(session, get_user(session, "head"), suspended.instance.id,
                   "当事人负责人因病住院，无法接受询问。", "party_incapacitated")
-    withdrawn = _Case(session, settings, "MZ-CF-0031", _organisation("新市区某房地产开发公司", "91650100MA000000AK",
+    withdrawn = _Case(session, settings, "MZ-CF-0031", _organisation("新市区某房地产开发公司", "91650100MA000000AP",
                                                                     "新市区友好路3号")).filed("擅自使用未经批准的小区名称。")
     cases.terminate(session, get_user(session, "director"), withdrawn.instance.id, "经核实该名称已获批准，撤销立案申请。")
     _failed_at_filing(session, settings)
@@ -163,7 +163,7 @@ def _supervision_cases(session: Session, settings: Settings, warning: dict[str, 
 def _failed_at_filing(session: Session, settings: Settings) -> None:
     """A case stopped at 登记立案 as a failed step leaves it: approved, the step still to run, the
     error on the case. Retrying (as an administrator) runs the step again."""
-    case = _Case(session, settings, "MZ-CF-0022", _organisation("新市区吉祥殡葬用品店", "92650100MA000000BL", "新市区红山路7号")) \
+    case = _Case(session, settings, "MZ-CF-0022", _organisation("新市区吉祥殡葬用品店", "92650100MA000000BP", "新市区红山路7号")) \
         .filed("销售纸扎别墅等封建迷信殡葬用品。").do("approve_filing_unit", "head", unit_filing_opinion="approve",
                                                  unit_filing_comment="符合立案条件。")
     [row] = [r for r in cases.ready_tasks_of(session, case.instance.id) if r.spec_id == "approve_filing_agency"]
@@ -235,13 +235,13 @@ def _disclosure_cases(session: Session, settings: Settings, warning: dict[str, A
                 [row] = [r for r in cases.ready_tasks_of(session, started.instance.id) if r.spec_id == spec_id]
                 tasks.complete_or_raise(session, get_user(session, username), row.task_id, data)
 
-    person = {"party_type": "natural_person", "party_name": "刘建国", "party_id_number": "650102198503150012",
+    person = {"party_type": "natural_person", "party_name": "刘建国", "party_id_number": "650102198503150015",
               "party_phone": "13899887766", "party_address": "新市区红山路88号2栋3单元"}
     published(_Case(session, settings, "MZ-CF-0022", person),
               "在其经营的店铺内销售纸扎别墅等封建迷信殡葬用品。", "责令改正，给予警告，没收封建迷信殡葬用品。", 12, 8)
 
     revoked = published(_Case(session, settings, "MZ-CF-0011",
-                              _organisation("新市区晨光养老服务中心", "52650100MJ000000CM", "新市区西虹东路21号"),
+                              _organisation("新市区晨光养老服务中心", "52650100MJ000000CF", "新市区西虹东路21号"),
                               filer="officer4", head="head2"),
                         "未与入住老人签订服务协议。", "给予警告。", 20, 18, second="officer5")
     changed(revoked, 6, "director", change_kind="withdraw", change_ground="review_revoked",
@@ -249,7 +249,7 @@ def _disclosure_cases(session: Session, settings: Settings, warning: dict[str, A
             change_reason="新市区人民政府行政复议决定（新政复决〔2026〕12号）认定事实不清，撤销原行政处罚决定。")
 
     corrected = published(_Case(session, settings, "MZ-CF-0002",
-                                _organisation("新市区雪莲文化艺术交流协会", "51650100MJ000000DN", "新市区光明路45号")),
+                                _organisation("新市区雪莲文化艺术交流协会", "51650100MJ000000DM", "新市区光明路45号")),
                           "超出章程规定的业务范围开展营利性演出活动。", "给予警告。", 30, 27)
     changed(corrected, 25, "director", change_kind="correct", change_ground="content_error",
             ground_date=today() - timedelta(days=25), change_reason="原公开的决定书文号有误，予以更正。",

@@ -348,7 +348,8 @@ class _Run:
         fields = fields_of(spec)
         submitted = self._placeholders(fields, relative_days(dict(item.get("data") or {})), spec.bpmn_id, actor)
         clean, errors = validate_form(fields, submitted, task.data,
-                                      _DryRunLookups(self.session, self.unit.id if self.unit else None))
+                                      _DryRunLookups(self.session, self.unit.id if self.unit else None),
+                                      runtime.evaluator(task))
         if errors:
             raise _Stop(Failure("form", Message("任务“%(task)s”的表单有错误", task=_name(spec)),
                                 fields={k: list(v) for k, v in errors.items()}, **where))

@@ -16,7 +16,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from workflows.engine import xmlsafe
-from workflows.domain.forms import FIELD_TYPES
+from workflows.domain.forms import FIELD_TYPES, FORMATS
 from workflows.engine.parsing import BPMN, CAMUNDA, build_parser, is_dmn
 from workflows.core import contract
 from workflows.core.roles import ROLE_BY_LANE
@@ -96,6 +96,10 @@ def _lint_bpmn(name: str, root: etree._Element) -> list[Problem]:
             for field in task.iter(CAMUNDA + "formField"):
                 for message in _field_problems(field):
                     problem(field, message)
+            comment = next((p.get("value") for p in task.iter(CAMUNDA + "property")
+                            if p.get("name") == "return_comment"), None)
+            if comment is not None and comment not in {f.get("id") for f in task.iter(CAMUNDA + "formField")}:
+                problem(task, f"return_comment {comment!r} is not a field of this task's form")
         hook = process.find(f".//*[@id='{contract.DISCLOSURE_HOOK}']")
         if hook is not None and etree.QName(hook).localname != "scriptTask":
             problem(hook, f"{contract.DISCLOSURE_HOOK!r} is the engine's disclosure hook: it must be a script task")
@@ -148,8 +152,25 @@ def _field_problems(field: etree._Element) -> list[str]:
     if ftype == "enum" and not field.findall(CAMUNDA + "value"):
         out.append(f"enum field {fid!r} has no values")
     props = {p.get("id"): p.get("value") for p in field.iter(CAMUNDA + "property")}
+    for rule in ("required_if", "validate"):
+        if rule in props:
+            out += [f"form field {fid!r}: {rule}: {message}" for message in check_source(props[rule] or "", "eval")]
+    if props.get("carry", "true") not in ("true", "false"):
+        out.append(f"form field {fid!r}: carry must be \"true\" or \"false\", not {props['carry']!r}")
+    if "validate" in props and not (props.get("validate_message") or "").strip():
+        out.append(f"form field {fid!r}: validate needs a validate_message telling the user what to correct")
     if ftype == "user" and props.get("role") not in ROLE_BY_LANE:
         out.append(f"user field {fid!r} needs property role = a role id (got {props.get('role')!r})")
+    if "format" in props:
+        if ftype != "string":
+            out.append(f"property format applies to string fields only (field {fid!r} is {ftype!r})")
+        elif props["format"] not in FORMATS:
+            out.append(f"form field {fid!r} has unknown format {props['format']!r} (known: {', '.join(FORMATS)})")
+    if "past" in props:
+        if ftype != "date":
+            out.append(f"property past applies to date fields only (field {fid!r} is {ftype!r})")
+        elif props["past"] not in ("true", "false"):
+            out.append(f"form field {fid!r}: past must be \"true\" or \"false\", not {props['past']!r}")
     bounds = {}
     for c in field.iter(CAMUNDA + "constraint"):
         if c.get("name") not in CONSTRAINTS:

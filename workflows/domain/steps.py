@@ -63,6 +63,7 @@ class CaseRun:
         self._events: list[dict[str, Any]] = []
         self.last_event: dict[str, Any] | None = None  # the sealed event of the last save
         self._prepared: dict[str, tuple[str | None, Any]] = {}  # task id → (assignee, due) of new rows
+        self._return: dict[str, Any] | None = None  # why the case went back, if a back-edge was taken
 
     @classmethod
     def load(cls, session: Session, instance: Instance) -> "CaseRun":
@@ -118,6 +119,7 @@ class CaseRun:
                     entry = catalogue.publish_from_case(self.session, self.instance, task.data, actor, completed)
                     self.log(SYSTEM_USER, "catalogue.publish", matter=entry.code, in_force=entry.active,
                              revision=entry.revision, approved_by=entry.approved_by, role=entry.approved_role)
+        self._return = _return_taken(self.workflow, done, completed)
         for task in done:  # the approved annual statistics report is published (年度统计报告)
             if task.task_spec.bpmn_id == contract.REPORT_HOOK and task.state == TaskState.COMPLETED:
                 report = annual_report.publish(self.session, self.instance, task.data)
@@ -145,6 +147,10 @@ class CaseRun:
             new_rows = [self._new_row(task, now) for tid, task in ready.items() if tid not in self._had_rows]
             open_rows = list(self.session.scalars(select(HumanTask).where(HumanTask.task_id.in_(still_open))
                                                   .order_by(HumanTask.id))) if still_open else []
+        if self._return is not None:  # each task the case was sent back to says who sent it and why
+            for row in new_rows:
+                self.log(actor, "task.returned", row.task_id, task=row.spec_id, name=row.name, **self._return)
+            self._return = None
         self._seal(values, [*open_rows, *new_rows])
         audit.insert_events(self.session, self._events)
         self._events = []
@@ -308,6 +314,29 @@ def write_case(session: Session, instance: Instance, values: dict[str, Any]) -> 
     for column, value in values.items():  # the loaded case row now says what the database says
         set_committed_value(instance, column, value)
     set_committed_value(instance, "lock_version", instance.lock_version + 1)
+
+
+def _return_taken(workflow: BpmnWorkflow, done: list[Task], completed: str | None) -> dict[str, Any] | None:
+    """The back-edge (:mod:`workflows.engine.returns`) this unit of work took, if any: its reason,
+    the task whose completion sent the case back, and that form's comment (its ``return_comment``
+    property names the field)."""
+    reasons = [edges[(task.task_spec.bpmn_id, target)]
+               for task in done if (edges := getattr(task.workflow.spec, "back_edges", None))
+               for target in _entered(task) if (task.task_spec.bpmn_id, target) in edges]
+    if not reasons:
+        return None
+    decider = workflow.get_task_from_id(task_uuid(completed)) if completed else None
+    comment_field = (getattr(decider.task_spec, "extensions", {}) or {}).get("return_comment") \
+        if decider is not None else None
+    comment = decider.data.get(comment_field) if comment_field else None
+    return {"reason": reasons[-1], "comment": str(comment).strip() if comment else "",
+            "by_task": (decider.task_spec.bpmn_name or decider.task_spec.bpmn_id) if decider is not None else ""}
+
+
+def _entered(task: Task) -> list[str]:
+    """The elements ``task`` led to (past the hidden parent of a task with boundary events)."""
+    return [spec.bpmn_id for child in task.children
+            for spec in ([child.task_spec] if child.task_spec.bpmn_id else [c.task_spec for c in child.children])]
 
 
 def _due(task: Task, expression: str | None, strict: bool = False):

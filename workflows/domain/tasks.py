@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session, joinedload
 from workflows.core import clock
 from workflows.core.errors import Conflict, FormInvalid, InstanceNotActive, NotAllowed, NotFound, TaskNotReady
 from workflows.core.messages import Message
-from workflows.core.models import Evidence, HumanTask, Instance, Matter, TaskDraft, User
+from workflows.core.models import AuditEvent, Evidence, HumanTask, Instance, Matter, TaskDraft, User
 from workflows.domain import access, duties, lookups, records, steps
 from workflows.domain.evidence_store import EvidenceError, EvidenceStore
 from workflows.domain.forms import FieldSpec, fields_of, validate_form
 from workflows.domain.people import get_user
 from workflows.domain.steps import NOT_READY, CaseRun
-from workflows.engine import specs
+from workflows.engine import runtime, specs
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -91,6 +91,36 @@ class TaskSheet:
     names: dict[str, str]  # full names of the assignee and the completer
     matter_names: dict[str, str]  # the case's matter
     refusal: NotAllowed | None
+    returned: "Return | None" = None  # why the case came back to this task, if it was sent back
+
+
+@dataclass(frozen=True)
+class Return:
+    """A case sent back to a task (a back-edge of its model): by whom, when, why."""
+
+    by: str  # username ("system" for a rule)
+    by_name: str
+    at: Any
+    reason: str  # the back-edge's name, e.g. 退回补正
+    comment: str  # the returning form's comment
+    by_task: str  # the task whose completion sent it back
+
+
+def returns_of(session: Session, rows: list[HumanTask]) -> dict[str, Return]:
+    """Why each of ``rows`` was reopened, for those the case was sent back to (their audit events)."""
+    if not rows:
+        return {}
+    events = session.execute(select(AuditEvent.task_id, AuditEvent.actor, AuditEvent.created_at, AuditEvent.payload)
+                             .where(AuditEvent.chain.in_({f"case:{r.instance_id}" for r in rows}),
+                                    AuditEvent.action == "task.returned",
+                                    AuditEvent.task_id.in_([r.task_id for r in rows]))).all()
+    names = lookups.full_names(session, {e.actor for e in events})
+    found = {}
+    for task_id, actor, at, payload in events:
+        data = json.loads(payload)
+        found[task_id] = Return(actor, names.get(actor, actor), at, data.get("reason", ""), data.get("comment", ""),
+                                data.get("by_task", ""))
+    return found
 
 
 def sheet(session: Session, actor: User, task_id: str, submitted: dict[str, Any] | None = None) -> TaskSheet:
@@ -102,7 +132,8 @@ def sheet(session: Session, actor: User, task_id: str, submitted: dict[str, Any]
     current = _task_data(session, row) if row.state == "ready" else {}
     draft = session.get(TaskDraft, (task_id, actor.username))
     overlay = submitted if submitted is not None else (json.loads(draft.data) if draft is not None else {})
-    values = {f.id: current.get(f.id, f.default) for f in fields}
+    # a field marked carry="false" starts afresh each time (a second instalment is not the first)
+    values = {f.id: f.default if f.properties.get("carry") == "false" else current.get(f.id, f.default) for f in fields}
     values.update({f.id: overlay[f.id] for f in fields if not f.readonly and f.id in overlay})
     hashes = {h for f in fields if f.type == "file"
               for h in (values[f.id] if isinstance(values[f.id], list) else [values[f.id]])}
@@ -121,6 +152,7 @@ def sheet(session: Session, actor: User, task_id: str, submitted: dict[str, Any]
         evidence=lookups.evidence_by_hash(session, hashes),
         names=lookups.full_names(session, {row.assignee, row.completed_by}),
         matter_names=lookups.matter_names(session, {row.instance.matter_code}), refusal=refusal,
+        returned=returns_of(session, [row]).get(row.task_id),
     )
 
 
@@ -138,6 +170,7 @@ class Following:
     tasks: list[HumanTask]
     mine: set[str]  # ids of the following tasks the reader may act on
     names: dict[str, str]
+    returns: dict[str, Return] = field(default_factory=dict)  # the following tasks the case was sent back to
 
 
 def following(session: Session, actor: User, task_id: str) -> Following:
@@ -146,7 +179,8 @@ def following(session: Session, actor: User, task_id: str) -> Following:
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == row.instance_id,
                                                          HumanTask.state == "ready").order_by(HumanTask.id)))
     return Following(row, tasks, {t.task_id for t in tasks if access.may_act(actor, t)},
-                     lookups.full_names(session, {t.assignee for t in tasks} | {row.completed_by}))
+                     lookups.full_names(session, {t.assignee for t in tasks} | {row.completed_by}),
+                     returns_of(session, tasks))
 
 
 # --- claiming ----------------------------------------------------------------------------------
@@ -257,7 +291,8 @@ def complete(session: Session, store: EvidenceStore | None, actor: User, task_id
     run = CaseRun.load(session, row.instance)
     task = run.ready_task(task_id)
     clean, errors = validate_form(fields_of(task.task_spec), data, task.data,
-                                  lookups.FormLookups(session, row.instance.unit_id, row.instance_id))
+                                  lookups.FormLookups(session, row.instance.unit_id, row.instance_id),
+                                  runtime.evaluator(task))
     if errors:
         return Submission(data, errors=errors)
     task.data.update(clean, last_actor=actor.username)

@@ -150,6 +150,13 @@ def evaluate(task, expression: str) -> Any:
     return task.workflow.script_engine.evaluate(task, expression)
 
 
+def evaluator(task):
+    """Evaluate form rules (``required_if``, ``validate``) in the case's sandbox over given data: the
+    task's data with the submitted values applied, before anything is stored."""
+    environment = task.workflow.script_engine.environment
+    return lambda expression, data: environment.evaluate(expression, dict(data))
+
+
 def as_aware(value: Any) -> datetime | None:
     """A due time from an expression: ISO string, date (end of day) or aware datetime."""
     if value is None or value == "":
