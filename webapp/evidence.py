@@ -8,7 +8,9 @@ from flask import Response, current_app
 from flask_babel import format_decimal, gettext as _
 
 from workflows.domain import records
-from workflows.domain.evidence_store import EvidenceError, EvidenceStore, EvidenceTooLarge, EvidenceTypeNotAllowed
+from workflows.domain.evidence_store import (
+    AV_TYPES, EvidenceError, EvidenceStore, EvidenceTooLarge, EvidenceTypeNotAllowed,
+)
 from workflows.core.models import Evidence
 
 from .db import settings
@@ -33,6 +35,9 @@ def size_text(size: int) -> str:
 def refusal_message(exc: EvidenceError) -> str:
     if isinstance(exc, EvidenceTooLarge):
         return _("文件过大：每个文件不能超过 %(size)s。", size=size_text(exc.limit))
+    if isinstance(exc, EvidenceTypeNotAllowed) and exc.allowed == AV_TYPES:
+        return _("音像记录只能是音频或视频文件（识别为 %(mime)s）：MP4、MOV、AVI、MP3、WAV、M4A、AAC 或 Ogg。",
+                 mime=exc.mime)
     if isinstance(exc, EvidenceTypeNotAllowed):
         return _("不接受这种文件（识别为 %(mime)s）。可以上传照片（JPEG、PNG、GIF、WebP）、PDF、"
                  "音频、视频或纯文本文件。", mime=exc.mime)

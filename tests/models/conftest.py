@@ -29,6 +29,7 @@ from workflows.domain.people import add_user, ensure_unit, get_user
 from workflows.engine.runtime import load_workflow, today
 from workflows.worker import sweep_once
 from workflows.core.workdays import TZ
+from workflows.demo.cases import DEMO_RECORDING
 
 MODELS = Path(__file__).resolve().parents[2] / "bpmn"
 
@@ -175,9 +176,16 @@ class Case:
     def attach(self, row: HumanTask, field: FieldSpec, who: str) -> str:
         """Store a document for a file field of the task, linked to the case; return its hash."""
         body = f"{self.instance.case_no} {row.spec_id} {field.id}：{field.label}".encode()
-        stored = records.store_evidence(self.db, self.bureau.store, io.BytesIO(body), f"{field.label}.txt", who,
+        if field.properties.get("media") == "av":  # a recording: sound or video, by its bytes
+            body = DEMO_RECORDING + body
+        stored = records.store_evidence(self.db, self.bureau.store, io.BytesIO(body), f"{field.label}.bin", who,
                                         self.instance, row.task_id, field.id)
         return stored.sha256
+
+    def recording(self) -> str:
+        """A recording of the service (送达音像记录) stored for the serve-decision task."""
+        row = self.task("serve_decision")
+        return self.attach(row, next(f for f in self.form(row) if f.id == "service_av"), self.lead)
 
     def submit(self, spec_id: str, who: str, data: dict[str, Any]) -> cases.Outcome:
         """Complete the task with exactly ``data``."""

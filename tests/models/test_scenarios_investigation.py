@@ -2,11 +2,14 @@
 working days, the party's recusal request, and transfer to judicial organs."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
 
-from workflows.domain import records
+from tests.webapp.support import tiny_png
+from workflows.domain import records, tasks
+from workflows.domain.evidence_store import EvidenceTypeNotAllowed
 from workflows.core.errors import FormInvalid
 
 from .conftest import CLOSED, FILED, TO_NOTICE, end_of, shanghai
@@ -125,3 +128,23 @@ def test_suspected_crime_is_transferred_to_judicial_organs(bureau):
     assert data["transfer_organ"] == "新市区公安分局" and case.disclosures == []
     assert case.done_by[-5:] == [("review_report", "wang"), ("approve_transfer", "wu"), ("transfer_case", "zhang"),
                                  ("archive_case", "zhang"), ("approve_closure", "wang")]
+
+
+def test_an_audio_visual_record_is_sound_or_video_whatever_its_name(bureau):
+    """音像记录 fields take what a body camera writes (MP4 of any brand, AVI, MOV) and refuse a photo or
+    a document, at upload and on the form (a text already stored for the case cannot be cited)."""
+    case = opened(bureau)
+    row = case.task("collect_evidence")
+    zhang = bureau.user("zhang")
+    with pytest.raises(EvidenceTypeNotAllowed) as refused:
+        tasks.upload(bureau.db, bureau.store, zhang, row.task_id, "evidence_av", io.BytesIO(tiny_png()), "录像.mp4")
+    assert refused.value.mime == "image/png"
+    camera = b"\x00\x00\x00\x18ftypavc1\x00\x00\x00\x00avc1isom" + bytes(64)
+    avi = b"RIFF\x00\x00\x00\x00AVI LIST" + bytes(64)
+    stored = [tasks.upload(bureau.db, bureau.store, zhang, row.task_id, "evidence_av", io.BytesIO(body), name)
+              for body, name in ((camera, "执法记录仪.MP4"), (avi, "询问.avi"))]
+    assert [s.mime for s in stored] == ["video/mp4", "video/avi"]
+    text = records.store_evidence(bureau.db, bureau.store, io.BytesIO(b"not a recording"), "x.txt", "zhang",
+                                  case.instance, row.task_id, "evidence_av")
+    with pytest.raises(FormInvalid, match="evidence_av: 调查取证音像记录只能是音频或视频文件"):
+        case.collect(evidence_av=[text.sha256])  # the label names the field

@@ -24,7 +24,7 @@ def test_service_by_public_notice_is_deemed_served_after_30_days(bureau):
     case = decided(bureau)
     bureau.clock.set(shanghai(2026, 11, 3))  # the notice is recorded once published
     case.serve(service_method="public_notice", service_date=None, service_receipt=None,
-               public_notice_date=date(2026, 11, 3), service_av=[case.receipt()])
+               public_notice_date=date(2026, 11, 3), service_av=[case.recording()])
     case.publish()
     assert case.tasks == [] and case.instance.next_timer_at == end_of(date(2026, 12, 3))  # 民事诉讼法 Art. 95
 
@@ -89,7 +89,7 @@ def test_service_not_done_in_7_working_days_alerts_the_unit_head(bureau):
     assert bureau.at(shanghai(2026, 11, 12, 0, 0, 1)) == 1
     assert case.ready == ["serve_decision", "service_overdue_alert"]
     case.do("service_overdue_alert", "wang", service_followup="当事人拒收，改为留置送达。")
-    case.serve(service_method="leaving", service_av=[case.receipt()])
+    case.serve(service_method="leaving", service_av=[case.recording()])
     assert case.fired == ["service_timer"] and case.ready == ["record_payment"]
 
 
@@ -99,7 +99,7 @@ def test_an_alert_still_open_when_the_decision_is_served_and_published_is_withdr
     case = decided(bureau).publish()
     assert bureau.at(shanghai(2026, 11, 12, 0, 0, 1)) == 1
     alert = case.task("service_overdue_alert")
-    case.serve(service_method="leaving", service_av=[case.receipt()])
+    case.serve(service_method="leaving", service_av=[case.recording()])
 
     assert case.ready == ["record_payment"]
     bureau.db.refresh(alert)

@@ -186,6 +186,8 @@ def test_store_honours_its_own_allowed_types(tmp_path: Path) -> None:
         (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + PADDING, "video/mp4"),
         (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + PADDING, "video/mp4"),
         (b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  " + PADDING, "video/quicktime"),
+        (b"\x00\x00\x00\x18ftypavc1\x00\x00\x00\x00avc1isom" + PADDING, "video/mp4"),  # a body camera's brand
+        (b"RIFF\x00\x00\x00\x00AVI LIST" + PADDING, "video/avi"),
         (b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00" + PADDING, "audio/mpeg"),
         (b"\xff\xfb\x90\x64" + PADDING, "audio/mpeg"),
         (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00" + PADDING, "audio/wave"),
@@ -195,7 +197,7 @@ def test_store_honours_its_own_allowed_types(tmp_path: Path) -> None:
         ("当事人陈述：情况属实。\n".encode(), "text/plain"),
     ],
     ids=[
-        "jpeg-jfif", "jpeg-exif", "png", "gif", "webp", "pdf", "mp4-isom", "mp4-mp42", "mov",
+        "jpeg-jfif", "jpeg-exif", "png", "gif", "webp", "pdf", "mp4-isom", "mp4-mp42", "mov", "mp4-avc1", "avi",
         "mp3-id3", "mp3-frame", "wav", "m4a", "aac", "ogg", "text",
     ],
 )

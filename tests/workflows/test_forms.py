@@ -24,6 +24,9 @@ class World:
     def evidence_exists(self, sha256):
         return sha256 == SHA
 
+    def evidence_is_av(self, sha256):
+        return False  # the test file is a photo
+
 
 def check(field: FieldSpec, value, current=None):
     return validate_form([field], {field.id: value}, current or {}, World())
@@ -208,3 +211,8 @@ def test_a_rule_that_cannot_judge_the_values_refuses_the_field_rather_than_pass_
 
 def test_without_the_case_sandbox_the_rules_are_not_applied_and_nothing_is_guessed():
     assert validate_form(SERVICE, {"method": "direct"}, {}, World())[1] == {}
+
+
+def test_an_audio_visual_record_must_be_sound_or_video():
+    field = FieldSpec("av", "file", "调查取证音像记录", properties={"media": "av", "short_label": "音像记录"})
+    assert check(field, SHA)[1] == {"av": ["音像记录只能是音频或视频文件"]}

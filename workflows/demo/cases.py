@@ -21,6 +21,9 @@ from workflows.domain.people import get_user
 from workflows.engine.runtime import today
 from workflows.core.settings import Settings
 
+# The head of an MP4 file (an ``ftyp`` box): demo recordings are MP4 files carrying a note, not video.
+DEMO_RECORDING = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
 
 class _Case:
     """One demo case, completed task by task as the demo people of each lane."""
@@ -40,7 +43,10 @@ class _Case:
         for field in fields_of(model.task_spec(row.process_id, row.spec_id)):
             if field.type == "file" and (field.required or field.id in attach) and field.id not in data:
                 text = f"{self.instance.case_no}\n{field.label}（演示材料）\n".encode()
-                stored = records.store_evidence(self.session, self.store, io.BytesIO(text), f"{field.label}.txt",
+                name = f"{field.label}.txt"
+                if field.properties.get("media") == "av":  # a recording: an MP4 box around the demo note
+                    text, name = DEMO_RECORDING + text, f"{field.label}.mp4"
+                stored = records.store_evidence(self.session, self.store, io.BytesIO(text), name,
                                                 username, self.instance, row.task_id, field.id)
                 data[field.id] = [stored.sha256] if field.multiple else stored.sha256
         tasks.complete_or_raise(self.session, get_user(self.session, username), row.task_id, data)

@@ -570,6 +570,9 @@ class _DryRunLookups(lookups.FormLookups):
     def evidence_exists(self, digest: str) -> bool:
         return True
 
+    def evidence_is_av(self, digest: str) -> bool:
+        return True
+
 
 # --- helpers -----------------------------------------------------------------------------------
 

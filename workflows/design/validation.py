@@ -155,6 +155,8 @@ def _field_problems(field: etree._Element) -> list[str]:
     for rule in ("required_if", "validate"):
         if rule in props:
             out += [f"form field {fid!r}: {rule}: {message}" for message in check_source(props[rule] or "", "eval")]
+    if "media" in props and (props["media"] != "av" or ftype != "file"):
+        out.append(f"form field {fid!r}: media=\"av\" is the only media rule, for file fields")
     if props.get("carry", "true") not in ("true", "false"):
         out.append(f"form field {fid!r}: carry must be \"true\" or \"false\", not {props['carry']!r}")
     if "validate" in props and not (props.get("validate_message") or "").strip():

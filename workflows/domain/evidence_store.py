@@ -26,7 +26,8 @@ MAX_FILENAME_CHARS = 200
 # The MIME strings puremagic 1.x reports for the accepted formats. WAV has two magic
 # entries of equal weight, MOV files either start with an ``ftypqt`` box or a bare atom.
 # Raw MPEG-2 layer III frames (0xFFF3/0xFFF2) and the ``avc1`` MP4 brand are unknown to
-# puremagic and therefore refused.
+# puremagic: an ISO base-media file (``ftyp`` box at offset 4) is judged by its brand here, so a body
+# camera's MP4 of any brand is accepted.
 DEFAULT_ALLOWED_TYPES: frozenset[str] = frozenset({
     "image/jpeg",
     "image/png",
@@ -35,6 +36,8 @@ DEFAULT_ALLOWED_TYPES: frozenset[str] = frozenset({
     "application/pdf",
     "video/mp4",
     "video/quicktime",
+    "video/avi",
+    "video/x-msvideo",
     "audio/mpeg",
     "audio/wave",
     "audio/x-wav",
@@ -43,6 +46,10 @@ DEFAULT_ALLOWED_TYPES: frozenset[str] = frozenset({
     "application/ogg",
     "text/plain",
 })
+
+# What an audio-visual record (音像记录) may be: sound or moving pictures, nothing else.
+AV_TYPES: frozenset[str] = frozenset(t for t in DEFAULT_ALLOWED_TYPES if t.startswith(("audio/", "video/"))) | {
+    "application/ogg"}
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _EMPTY = "application/x-empty"
@@ -229,6 +236,9 @@ def sniff_mime(head: bytes) -> str:
     mime = next((m.mime_type for m in matches if m.mime_type), "")
     if mime and mime != "text/plain":
         return mime
+    if head[4:8] == b"ftyp":  # ISO base media: QuickTime, M4A, or MP4 of any brand
+        brand = head[8:12]
+        return "video/quicktime" if brand == b"qt  " else "audio/mp4" if brand in (b"M4A ", b"M4B ") else "video/mp4"
     return "text/plain" if _is_utf8_text(head) else _UNKNOWN
 
 

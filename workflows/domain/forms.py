@@ -20,6 +20,8 @@ Field properties (``camunda:property``) that add rules:
 * ``validate`` with ``validate_message``: the field's value is refused with that message unless the
   expression is true (``hearing_date >= deadline_date('hearing_notice', hearing_notice_date)``).
 
+* ``media="av"`` on a file field: an audio-visual record (音像记录), so only sound or video files, judged
+  from their bytes, at upload and on the form.
 * ``carry="false"``: the form of a task the case comes back to starts this field afresh instead of
   showing what the last round left (a second instalment is not the first one's amount and receipt).
 
@@ -75,6 +77,7 @@ class Lookups(Protocol):
     def user_problem(self, username: str, role: str) -> str | None: ...
     def matter_exists(self, code: str) -> bool: ...
     def evidence_exists(self, sha256: str) -> bool: ...
+    def evidence_is_av(self, sha256: str) -> bool: ...
     def duty_conflict(self, username: str, not_by: str) -> str | None: ...
 
 
@@ -342,6 +345,8 @@ def _matter(f: FieldSpec, value: Any, lookups: Lookups):
 def _file(f: FieldSpec, value: Any, lookups: Lookups):
     if not isinstance(value, str) or not SHA256.match(value) or not lookups.evidence_exists(value):
         return None, Message("%(label)s：证据文件不存在，请重新上传", label=f.label)
+    if f.properties.get("media") == "av" and not lookups.evidence_is_av(value):
+        return None, Message("%(label)s只能是音频或视频文件", label=_short(f))
     return value, None
 
 

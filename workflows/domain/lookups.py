@@ -9,6 +9,7 @@ from workflows.core.models import Evidence, EvidenceLink, Matter, User, UserRole
 from workflows.core.roles import role_def
 from workflows.domain import catalogue
 from workflows.domain import duties
+from workflows.domain.evidence_store import AV_TYPES
 from workflows.domain.forms import fields_of
 from workflows.engine import specs
 from workflows.engine.runtime import today
@@ -81,6 +82,10 @@ class FormLookups:
         """Only a file uploaded to this case: another case's evidence is not this case's to cite."""
         return self.session.scalars(select(EvidenceLink.id).where(
             EvidenceLink.sha256 == sha256, EvidenceLink.instance_id == self.instance_id)).first() is not None
+
+    def evidence_is_av(self, sha256: str) -> bool:
+        """Sound or video, as the stored file's bytes were judged at upload."""
+        return self.session.scalar(select(Evidence.mime).where(Evidence.sha256 == sha256)) in AV_TYPES
 
 
 def enum_labels(session: Session, field_id: str) -> dict[str, str]:

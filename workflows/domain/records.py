@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from workflows.domain import access, audit, steps
 from workflows.core.errors import InstanceNotActive, NotFound
-from workflows.domain.evidence_store import DEFAULT_ALLOWED_TYPES, EvidenceStore, LocalEvidenceStore, StoredObject
+from workflows.domain.evidence_store import (
+    AV_TYPES, DEFAULT_ALLOWED_TYPES, EvidenceStore, EvidenceTypeNotAllowed, LocalEvidenceStore, StoredObject,
+)
 from workflows.core.messages import Message
 from workflows.core.models import Evidence, EvidenceLink, Instance, User
 from workflows.core.settings import Settings
@@ -19,13 +21,18 @@ def evidence_store(settings: Settings) -> EvidenceStore:
 
 
 def store_evidence(session: Session, store: EvidenceStore, stream: BinaryIO, filename: str, actor: str,
-                   instance: Instance, task_id: str | None = None, field_id: str | None = None) -> Evidence:
+                   instance: Instance, task_id: str | None = None, field_id: str | None = None,
+                   av_only: bool = False) -> Evidence:
     """Stream a file into the store and link it to the case (and task); the hash is audited.
 
-    A closed case's file is complete: nothing is added after archiving (MCA-68 Art. 51)."""
+    A closed case's file is complete: nothing is added after archiving (MCA-68 Art. 51). An
+    audio-visual record (``av_only``, a field with ``media="av"``) is sound or video, judged from the
+    bytes; anything else is refused before it is linked to the case."""
     if instance.status in ("completed", "terminated"):
         raise InstanceNotActive(Message("案件%(case_no)s已结案归档，不能再添加证据", case_no=instance.case_no))
     stored: StoredObject = store.put(stream, filename)
+    if av_only and stored.mime not in AV_TYPES:
+        raise EvidenceTypeNotAllowed(stored.mime, AV_TYPES)
     row = session.get(Evidence, stored.sha256)
     if row is None:
         row = Evidence(sha256=stored.sha256, size=stored.size, mime=stored.mime, filename=stored.filename,

@@ -274,8 +274,9 @@ def upload(session: Session, store: EvidenceStore, actor: User, task_id: str, fi
            stream: BinaryIO, filename: str) -> Evidence:
     """Store one file for a file field of a task the actor may do (the upload-with-progress path)."""
     row = _actionable(session, actor, task_id)
-    _file_field(session, row, field_id)
-    return records.store_evidence(session, store, stream, filename, actor.username, row.instance, task_id, field_id)
+    spec = _file_field(session, row, field_id)
+    return records.store_evidence(session, store, stream, filename, actor.username, row.instance, task_id, field_id,
+                                  av_only=spec.properties.get("media") == "av")
 
 
 def complete(session: Session, store: EvidenceStore | None, actor: User, task_id: str, values: dict[str, Any],
@@ -327,7 +328,8 @@ def _store_uploads(session: Session, store: EvidenceStore, actor: User, row: Hum
         spec = _file_field(session, row, upload_.field_id)
         try:
             evidence = records.store_evidence(session, store, upload_.stream, upload_.filename, actor.username,
-                                              row.instance, row.task_id, upload_.field_id)
+                                              row.instance, row.task_id, upload_.field_id,
+                                              av_only=spec.properties.get("media") == "av")
         except EvidenceError as exc:
             refused.setdefault(upload_.field_id, []).append(exc)
             continue
