@@ -68,7 +68,6 @@ def test_a_case_from_filing_to_evidence(open_page, tmp_path):
     expect(row).to_contain_text("调查取证")
     snap(officer, "10-inbox-with-task")
     row.get_by_role("link", name="办理").click()
-    officer.wait_for_load_state()  # the upload handler is attached once the page's scripts ran
     photo = tmp_path / "现场照片.png"
     photo.write_bytes(tiny_png(7))
     digest = hashlib.sha256(photo.read_bytes()).hexdigest()

@@ -97,12 +97,15 @@
 
   form.querySelectorAll('.evidence-field').forEach(function (box) {
     var input = box.querySelector('input[type="file"]');
-    input.addEventListener('change', function () {
+    function take() {
       var files = Array.prototype.slice.call(input.files);
       input.value = '';
       if (box.dataset.multiple !== 'true') { files = files.slice(0, 1); }
       files.forEach(function (file) { upload(box, file); });
-    });
+    }
+    input.addEventListener('change', take);
+    // a file chosen while the page was still loading, before this script ran, is not lost
+    if (input.files && input.files.length) { take(); }
     box.addEventListener('click', function (e) {
       if (e.target.classList.contains('remove-evidence')) { e.target.closest('li').remove(); }
     });
