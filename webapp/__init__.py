@@ -11,7 +11,7 @@ from flask_login import current_user
 from workflows.core import clock
 from workflows.engine.runtime import today
 from workflows.domain import alerts, credentials
-from workflows.domain.access import may_administer, may_design, may_monitor
+from workflows.domain.access import may_administer, may_design, may_monitor, works_cases
 from workflows.domain.cases import may_start
 from workflows.domain.inbox import open_count as count_open_tasks
 from workflows.core.settings import load_settings
@@ -107,7 +107,7 @@ def _layout() -> dict:
         return g.expiring
 
     return {"me": user, "open_count": open_count, "nav_start_case": nav_start_case,
-            "nav_monitor": may_monitor(user), "nav_admin": may_administer(user),
+            "nav_monitor": may_monitor(user), "nav_admin": may_administer(user), "nav_my_cases": works_cases(user),
             "nav_studio": may_design(user), "expiring_credentials": expiring}
 
 

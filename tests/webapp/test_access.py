@@ -34,6 +34,7 @@ TABLE = [
     # managers, agency heads and administrators read every case; the case's unit reads its own
     ("GET", "/cases/{a}",                                      302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),
     ("GET", "/cases/999",                                      302, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "/cases/mine",                                     302, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/cases/{a}/diagram.bpmn",                         302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),
     ("GET", "/cases/{a}/diagram/web_case.bpmn",                302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),
     ("GET", "/cases/{a}/evidence/{sha}",                       302, 200, 200, 200, 403, 200, 403, 200, 403, 403, 200, 200),

@@ -52,3 +52,17 @@ def test_the_count_is_bounded_and_the_export_has_every_filtered_row(db, made, mo
     monkeypatch.setattr(caselist, "EXPORT_CHUNK", 1)
     exported = [row.instance.case_no for row in caselist.export(db, get_user(db, "feng"), CaseFilters(overdue=True))]
     assert exported == numbers(db, "feng", overdue=True)
+
+
+def test_my_cases_are_those_whose_tasks_i_hold_or_did_and_nobody_lists_anothers(db, made):
+    def mine(user, **search):
+        return sorted(row.instance.party_name for row in caselist.mine(db, get_user(db, user), **search).rows)
+
+    assert mine("zhang") == ["乙基金会", "某协会", "甲协会"]  # filed all three (the third renamed on its form)
+    assert mine("li") == ["某协会"]  # named second officer: the confirmation is assigned to li
+    assert mine("sun") == ["丁养老院"] and mine("wang") == []
+    assert mine("zhang", text="乙") == ["乙基金会"]
+    with pytest.raises(NotAllowed):
+        caselist.page(db, get_user(db, "zhang"), CaseFilters(involving="li"))
+    assert [r.instance.party_name for r in caselist.page(db, get_user(db, "feng"), CaseFilters(involving="li")).rows] \
+        == ["某协会"]  # a supervisor may look at anyone's

@@ -5,12 +5,13 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 
 from workflows.core.errors import CredentialRequired, FormInvalid, NotFound
-from workflows.domain import casediagram, casefile, cases, lookups, records, supervision
+from workflows.domain import casediagram, casefile, caselist, cases, lookups, records, supervision
 
 from .. import db
 from ..access import no_credential_message, staff
 from ..evidence import download, store
 from ..i18n import localize
+from ..params import bounded_int
 from . import bp
 from .diagram import diagram_json
 from .forms import StartCaseForm
@@ -39,6 +40,17 @@ def start():
     if first is not None:
         return redirect(url_for("tasks.show", task_id=first.task_id))
     return redirect(url_for(".show", instance_id=started.instance.id))
+
+
+@bp.get("/mine")
+def mine():
+    """我的案件: the cases the signed-in person works on, searchable by case number, party and matter."""
+    user, session = staff(), db.session()
+    text = (request.args.get("q") or "").strip()[:100]
+    matter = (request.args.get("matter") or "").strip()[:40]
+    listing = caselist.mine(session, user, text, matter, request.args.get("page", 1, type=bounded_int))
+    return render_template("cases/mine.html", listing=listing, q=text, matter=matter,
+                           matters=lookups.active_matters(session))
 
 
 @bp.get("/<int:instance_id>")

@@ -339,6 +339,7 @@ class Instance(Base):
         Index("ix_instance_unit_created", "unit_id", "created_at"),
         Index("ix_instance_closed", "closed_at"),
         Index("ix_instance_decided", "decided_on"),  # decisions of a period (dashboard)
+        Index("ix_instance_created_by", "created_by"),  # 我的案件: the cases a person filed
     )
 
 

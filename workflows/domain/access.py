@@ -197,6 +197,14 @@ def monitor_scope(user: User) -> int | None:
     raise NotAllowed(Message("%(user)s没有执法监督权限", user=user.full_name))
 
 
+CASE_WORK_ROLES = frozenset({"officer", "unit_head", "legal_reviewer", "agency_head", "office"})
+
+
+def works_cases(user: User) -> bool:
+    """Whether ``user`` holds a role that does case tasks, so has a list of their own cases (我的案件)."""
+    return bool(user.role_ids & CASE_WORK_ROLES)
+
+
 def may_monitor(user: User) -> bool:
     return bool(user.role_ids & (MONITOR_ALL_UNITS | {"unit_head"}))
 

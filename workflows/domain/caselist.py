@@ -35,6 +35,7 @@ class CaseFilters:
     created_from: date | None = None
     created_to: date | None = None
     text: str | None = None  # in the case number or the party's name
+    involving: str | None = None  # a username: the cases they filed, or whose tasks they hold or did (我的案件)
 
 
 SORTS = {
@@ -81,12 +82,16 @@ class CaseList:
 
 
 def query(session: Session, user: User, filters: CaseFilters) -> Select:
-    """The cases ``user`` may supervise that match ``filters`` (raises NotAllowed for others)."""
-    scope = access.monitor_scope(user)
+    """The cases ``user`` may supervise that match ``filters`` (raises NotAllowed for others); anyone
+    may list the cases they work on themselves (``involving`` their own username)."""
     f = filters
+    scope = None if f.involving is not None and f.involving == user.username else access.monitor_scope(user)
     q = select(Instance)
     if scope is not None:
         q = q.where(Instance.unit_id == scope)
+    if f.involving:
+        q = q.where(or_(Instance.created_by == f.involving, Instance.id.in_(select(HumanTask.instance_id).where(
+            or_(HumanTask.assignee == f.involving, HumanTask.completed_by == f.involving)))))
     if f.unit_id is not None:
         q = q.where(Instance.unit_id == f.unit_id)
     if f.matter_code:
@@ -126,7 +131,15 @@ def page(session: Session, user: User, filters: CaseFilters, sort: str = "newest
     total = session.scalar(select(func.count()).select_from(counted)) or 0
     found = list(session.scalars(q.order_by(*SORTS.get(sort, SORTS["newest"]))
                                  .limit(per_page).offset((page - 1) * per_page)))
-    return CaseList(_rows(session, found), page, per_page, total, units_of(session, user))
+    units = {} if filters.involving == user.username else units_of(session, user)
+    return CaseList(_rows(session, found), page, per_page, total, units)
+
+
+def mine(session: Session, user: User, text: str | None = None, matter_code: str | None = None,
+         page_no: int = 1) -> CaseList:
+    """我的案件: the cases ``user`` filed, or holds or did a task of, most recently moved first."""
+    return page(session, user, CaseFilters(involving=user.username, text=text or None,
+                                           matter_code=matter_code or None), "updated", page_no)
 
 
 def units_of(session: Session, user: User) -> dict[int, str]:
