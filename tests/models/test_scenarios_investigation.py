@@ -148,3 +148,17 @@ def test_an_audio_visual_record_is_sound_or_video_whatever_its_name(bureau):
                                   case.instance, row.task_id, "evidence_av")
     with pytest.raises(FormInvalid, match="evidence_av: 调查取证音像记录只能是音频或视频文件"):
         case.collect(evidence_av=[text.sha256])  # the label names the field
+
+
+def test_the_head_reviews_the_report_with_it_beside_the_form(bureau):
+    """The review task shows what it reviews (``shows``), labelled as the officer's form labelled it."""
+    case = bureau.start().file().approve_filing().investigate()
+    case.do("investigation_report", "zhang", facts_found="当事人出借登记证书。", evidence_list="现场检查笔录、询问笔录。",
+            legal_basis="《社会团体登记管理条例》第三十条", proposed_outcome="penalise", penalty_type="fine",
+            fine_amount="3000")
+    sheet = tasks.sheet(bureau.db, bureau.user("wang"), case.task("review_report").task_id)
+    shown = {item.field.id: (item.field.label, item.value) for item in sheet.shown}
+    assert shown["facts_found"] == ("违法事实", "当事人出借登记证书。")
+    assert shown["proposed_outcome"][1] == "给予行政处罚" and shown["penalty_type"][1] == "罚款"
+    assert [e.filename for e in shown["report_file"][1]] == ["调查终结报告.bin"]
+    assert "confiscation_amount" not in shown  # nothing entered, nothing shown

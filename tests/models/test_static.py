@@ -285,7 +285,7 @@ def test_form_fields_follow_the_dialect(path):
                 assert props.get("role") in ROLE_LABELS, where
                 assert set(props) <= {"role", "not_by", "validate", "validate_message"}, where
         props = _properties(task)
-        assert set(props) <= {"name_en", "assignee", "due", "av_required", "not_by", "return_comment"}, tid
+        assert set(props) <= {"name_en", "assignee", "due", "av_required", "not_by", "return_comment", "shows"}, tid
         if "return_comment" in props:  # the comment a task that sends the case back gives as its reason
             assert props["return_comment"] in ids, f"{tid}: return_comment names no field of the form"
         if "av_required" in props:

@@ -215,3 +215,10 @@ def test_form_rules_are_checked_at_deploy_like_every_expression():
     problems = [str(p) for p in validate({"x.bpmn": variant(field, ruled)})]
     assert any("required_if:" in p for p in problems)
     assert any("validate needs a validate_message" in p for p in problems)
+
+
+def test_a_task_shows_only_fields_some_form_of_the_set_fills():
+    shows = '<camunda:property name="name_en" value="Approve filing" />'
+    assert validate({"x.bpmn": variant(shows, shows + '<camunda:property name="shows" value="party_name, fine" />')}) == []
+    [problem] = validate({"x.bpmn": variant(shows, shows + '<camunda:property name="shows" value="party_name,secret" />')})
+    assert problem.element == "approve" and "shows: secret is not a form field" in problem.message

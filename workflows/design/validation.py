@@ -298,8 +298,9 @@ def _duplicate_ids(name: str, root: etree._Element) -> list[Problem]:
 
 
 def _set_problems(roots: dict[str, etree._Element]) -> list[Problem]:
-    """Across the set: each process and decision defined once, and no call activity that calls back
-    into a process it is part of (the case would call processes for ever)."""
+    """Across the set: each process and decision defined once, a task shows (``shows``) only fields some
+    form of the set fills, and no call activity calls back into a process it is part of (the case would
+    call processes for ever)."""
     problems, defined = [], {}
     calls: dict[str, list[tuple[str, etree._Element]]] = {}
     for name, root in sorted(roots.items()):
@@ -312,6 +313,14 @@ def _set_problems(roots: dict[str, etree._Element]) -> list[Problem]:
         for process in root.iter(BPMN + "process"):
             calls[process.get("id", "")] = [(name, c) for c in process.iter(BPMN + "callActivity")
                                             if c.get("calledElement")]
+    fields = {f.get("id") for root in roots.values() for f in root.iter(CAMUNDA + "formField")}
+    for name, root in sorted(roots.items()):
+        for task in root.iter(BPMN + "userTask"):
+            shows = next((p.get("value") for p in task.iter(CAMUNDA + "property") if p.get("name") == "shows"), None)
+            unknown = [f for f in (shows or "").replace(" ", "").split(",") if f and f not in fields]
+            if shows is not None and (unknown or not shows.strip()):
+                problems.append(Problem(name, task.get("id", ""), task.sourceline,
+                                        f"shows: {', '.join(unknown) or '(empty)'} is not a form field of this model set"))
     reported = set()
     for start in sorted(calls):
         path = _call_cycle(start, calls)

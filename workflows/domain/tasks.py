@@ -92,6 +92,15 @@ class TaskSheet:
     matter_names: dict[str, str]  # the case's matter
     refusal: NotAllowed | None
     returned: "Return | None" = None  # why the case came back to this task, if it was sent back
+    shown: list["Shown"] = field(default_factory=list)  # what a review task reviews (its ``shows``)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One value of the case a reviewer sees beside the form, as its own form labelled it."""
+
+    field: FieldSpec
+    value: Any  # the case's value; an enum's label, a person's name; file fields: Evidence rows
 
 
 @dataclass(frozen=True)
@@ -153,7 +162,50 @@ def sheet(session: Session, actor: User, task_id: str, submitted: dict[str, Any]
         names=lookups.full_names(session, {row.assignee, row.completed_by}),
         matter_names=lookups.matter_names(session, {row.instance.matter_code}), refusal=refusal,
         returned=returns_of(session, [row]).get(row.task_id),
+        shown=_shown(session, row, spec, current),
     )
+
+
+def _shown(session: Session, row: HumanTask, spec, data: dict[str, Any]) -> list[Shown]:
+    """The values a task names in ``shows`` (the report a head reviews, the package a reviewer
+    checks), labelled as the forms that filled them label them."""
+    wanted = [f for f in ((getattr(spec, "extensions", {}) or {}).get("shows") or "").replace(" ", "").split(",") if f]
+    if not wanted or row.state != "ready":
+        return []
+    index = _field_index(specs.get(session, row.instance.model_version, row.instance.process_id))
+    hashes = {h for f in wanted if index.get(f) is not None and index[f].type == "file"
+              for h in (data.get(f) if isinstance(data.get(f), list) else [data.get(f)]) if h}
+    evidence = lookups.evidence_by_hash(session, hashes) if hashes else {}
+    users = lookups.full_names(session, {data.get(f) for f in wanted
+                                         if index.get(f) is not None and index[f].type == "user" and data.get(f)})
+    shown = []
+    for field_id in wanted:
+        spec_of, value = index.get(field_id), data.get(field_id)
+        if spec_of is None or value in (None, "", []):
+            continue
+        if spec_of.type == "enum":
+            value = dict(spec_of.options).get(value, value)
+        elif spec_of.type == "user":
+            value = users.get(value, value)
+        elif spec_of.type == "matter":
+            value = f"{value} {lookups.matter_names(session, {value}).get(value, '')}".strip()
+        elif spec_of.type == "file":
+            value = [evidence[h] for h in (value if isinstance(value, list) else [value]) if h in evidence]
+        shown.append(Shown(spec_of, value))
+    return shown
+
+
+def _field_index(process: specs.ProcessSpecs) -> dict[str, FieldSpec]:
+    """Every form field of a process and the ones it calls, by id (the first form to define it)."""
+    index = getattr(process.spec, "field_index", None)
+    if index is None:
+        index = {}
+        for spec in [process.spec, *process.subprocess_specs.values()]:
+            for task_spec in spec.task_specs.values():
+                for f in fields_of(task_spec):
+                    index.setdefault(f.id, f)
+        process.spec.field_index = index
+    return index
 
 
 def _task_data(session: Session, row: HumanTask) -> dict[str, Any]:
