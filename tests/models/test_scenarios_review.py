@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflows.domain import tasks
+from workflows.domain import policy, tasks
 from workflows.core.errors import FormInvalid, NotAllowed
 
 from .conftest import (CLOSED, FILED, INVESTIGATED, NOTIFIED, ORGANISATION, PASSED_REVIEW, PERSON, RETURNED,
@@ -196,3 +196,20 @@ def test_review_time_limit_is_extended_once_then_marked_overdue(bureau):
     assert case.path[len(FILED + INVESTIGATED + NOTIFIED + SUBMITTED):] == [
         "review_timer", "review_deadline", "extend_review"] * 2 + REVIEWED + [
         "review_passed", "end_passed", "legal_review", "gw_legal_review"]
+
+
+def test_the_larger_amount_thresholds_are_settings_and_a_confiscation_counts(bureau):
+    """较大数额 (hearing and the major-decision catalogue) comes from the settings with their basis, and
+    what is confiscated counts with the fine toward it."""
+    fine = {"penalty_type": "fine", "fine_amount": "20000"}
+    policy.change_policy(bureau.db, bureau.user("admin"), "hearing_fine_person", "30000", "本省规定", "提高标准")
+    case = bureau.start().file(**PERSON).approve_filing().investigate().report(**fine)
+    case.notify(**fine)
+    assert case.data["hearing_eligible"] is False  # ¥20,000 is below this province's ¥30,000
+    case.statement().recheck()
+    assert (case.data["major"], case.data["major_reason"]) == (False, "不属于重大执法决定")
+
+    both = {"penalty_type": "confiscation", "fine_amount": "4000", "confiscation_amount": "27000"}
+    case = bureau.start().file(**PERSON).approve_filing().investigate().report(**both)
+    case.notify(**both).statement().recheck()
+    assert (case.data["major"], case.data["major_reason"]) == (True, "对自然人处较大数额罚款")  # 4,000 + 27,000
