@@ -3,6 +3,8 @@ properties panel, catch a broken condition by validating, preview the form, dry-
 scenario, deploy with a note; new cases get the new form, old ones keep theirs until migrated."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -11,7 +13,10 @@ from .conftest import sign_in, snap
 pytestmark = pytest.mark.e2e
 
 FLOW = "flow_gw_unit_filing_to_approve_filing_agency"
-FIELD = "bio-properties-panel-file_case-formField-13"  # the 14th field of the filing form, the one added
+# the field the designer adds: the next index after the filing form's fields in the deployed model
+FIELD = "bio-properties-panel-file_case-formField-" + str(
+    (Path(__file__).resolve().parents[2] / "bpmn" / "case_filing.bpmn").read_text().split('<bpmn:userTask id="file_case"')[1]
+    .split("</bpmn:userTask>")[0].count("<camunda:formField "))
 
 
 def _select(page: Page, element: str) -> None:

@@ -27,6 +27,17 @@ def test_violation_older_than_two_years_is_not_filed(bureau):
     assert case.done_by == [("file_case", "zhang")]
 
 
+def test_the_limitation_looks_at_when_the_violation_was_discovered(bureau):
+    """APL Art. 36 bars a violation not discovered within two years: one discovered in time and filed
+    later is still filed; a discovery before the violation is refused on the form."""
+    case = bureau.start()
+    with pytest.raises(FormInvalid, match="discovery_date: 发现违法行为的日期不能早于违法行为发生日期"):
+        case.file(violation_date=date(2024, 10, 30), discovery_date=date(2024, 10, 1))
+    case.file(violation_date=date(2024, 10, 30), discovery_date=date(2026, 10, 20))
+    assert (case.data["limitation_expires"], case.data["limitation_ok"]) == (date(2026, 10, 30), True)
+    assert case.ready == ["confirm_participation"]
+
+
 def test_five_year_limitation_where_life_or_health_was_harmed(bureau):
     case = bureau.start().file(violation_date=date(2023, 3, 1), serious_harm=True)
     assert (case.data["limitation_expires"], case.data["limitation_ok"]) == (date(2028, 3, 1), True)
