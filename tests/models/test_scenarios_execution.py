@@ -79,7 +79,7 @@ def test_approved_deferral_moves_the_payment_deadline(bureau):
     assert case.ready == ["record_payment"] and case.data["amount_outstanding"] == Decimal("3000")
     again = case.task("record_payment")  # the same task again: it says why, and starts afresh
     [back] = tasks.returns_of(bureau.db, [again]).values()
-    assert (back.reason, back.by_task) == ("尚未缴清，继续登记缴纳", "登记缴纳罚款")
+    assert (back.reason, back.by_task) == ("尚未缴清，继续登记缴纳", "登记缴纳罚没款")
     form = tasks.sheet(bureau.db, bureau.user("zhang"), again.task_id).values
     assert (form["payment_amount"], form["payment_date"], form["payment_receipt"]) == (None, None, None)
     assert bureau.at(shanghai(2026, 12, 10, 9)) == 0  # a payment date is never in the future
