@@ -29,7 +29,7 @@ def test_evidence_collection_needs_av_and_the_in_process_notice(bureau):
         case.submit("collect_evidence", "zhang", {"evidence_credential_shown": False, "evidence_summary": "询问。"})
     assert invalid.value.errors == {
         "evidence_credential_shown": ["请确认调查取证时已出示行政执法证件"],
-        "evidence_rights_informed": ["请确认已告知执法事由、执法依据和当事人的权利义务"],
+        "evidence_rights_informed": ["请确认已告知执法事由和权利义务"],
         "evidence_doc_no": ["请填写出具的执法文书编号"], "evidence_av": ["请上传调查取证音像记录"]}
     case.collect()
     assert case.path == FILED + ["onsite_inspection", "collect_evidence", "gw_evidence"]
